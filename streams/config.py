@@ -1,0 +1,47 @@
+"""Camera configuration: where frames come from and which zones watch them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from vision.config import Identifier, StrictModel, ValidPolygon, ZoneConfig, check_polygon
+
+
+class CameraConfig(StrictModel):
+    id: Identifier
+    name: str | None = Field(None, max_length=200, description="Human-readable name shown in the console.")
+    source: str = Field(
+        min_length=1,
+        description="rtsp://, http(s):// URL, local file path, or /dev/videoN device.",
+    )
+    enabled: bool = Field(True, description="Disabled cameras are configured but not opened.")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport; TCP survives lossy links.")
+    open_timeout_s: float = Field(10.0, gt=0.0, le=120.0, description="Seconds to wait for a source to open.")
+    read_timeout_s: float = Field(5.0, gt=0.0, le=120.0, description="Seconds without a frame before the read fails.")
+    realtime: bool = Field(
+        True, description="Live runtime only: pace a local file at its frame rate, as a camera would deliver it."
+    )
+    loop: bool = Field(False, description="Live runtime only: restart a local file at its end.")
+    masks: list[ValidPolygon] = Field(
+        default_factory=list,
+        description="Areas whose detections are ignored (anchor inside), e.g. a post that looks like a person.",
+    )
+    zones: list[ZoneConfig] = Field(default_factory=list, description="Zones and the rules that watch them.")
+
+    @field_validator("masks")
+    @classmethod
+    def _valid_masks(cls, masks: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
+        for mask in masks:
+            check_polygon(mask)
+        return masks
+
+    @model_validator(mode="after")
+    def _unique_zone_ids(self) -> CameraConfig:
+        seen: set[str] = set()
+        for zone in self.zones:
+            if zone.id in seen:
+                raise ValueError(f"zone id {zone.id!r} appears twice in camera {self.id!r}")
+            seen.add(zone.id)
+        return self

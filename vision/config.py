@@ -1,0 +1,181 @@
+"""Configuration models for the per-frame analytics (detector, tracker, zones, rules, schedules).
+
+Every model forbids unknown keys and every field carries bounds and a description, so a typo
+in a YAML file is an error with its field path, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vision.geometry import polygon_problem
+
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Letters, digits, '_', '-', '.'; 1-64 chars."),
+]
+Point = tuple[
+    Annotated[float, Field(ge=0.0, le=1.0)],
+    Annotated[float, Field(ge=0.0, le=1.0)],
+]
+Polygon = Annotated[
+    list[Point],
+    Field(description="Closed polygon as [x, y] points normalised to 0..1 of the frame width/height."),
+]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def check_polygon(points: list[Point]) -> list[Point]:
+    problem = polygon_problem(points)
+    if problem:
+        raise ValueError(problem)
+    return points
+
+
+ValidPolygon = Annotated[Polygon, Field(min_length=3)]
+
+
+# ---------------------------------------------------------------- detector / tracker
+
+
+class DetectorConfig(StrictModel):
+    model: str = Field("yolox_nano", min_length=1, description="Model name from models/manifest.toml.")
+    confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score kept.")
+    nms_iou: float = Field(0.45, ge=0.05, le=0.95, description="IoU above which overlapping boxes of a class merge.")
+    detection_fps: float = Field(
+        5.0, gt=0.0, le=60.0, description="Frames per second sent to the model per camera (others are tracked only)."
+    )
+    threads: int = Field(2, ge=1, le=64, description="ONNX Runtime intra-op threads.")
+    device: Literal["cpu", "cuda"] = Field("cpu", description="Execution provider; 'cuda' needs onnxruntime-gpu.")
+
+
+class TrackerConfig(StrictModel):
+    match_iou: float = Field(0.2, ge=0.01, le=0.95, description="Minimum IoU to continue a track.")
+    high_confidence: float = Field(
+        0.5, ge=0.01, le=1.0, description="Detections at or above this start tracks (ByteTrack first stage)."
+    )
+    lost_s: float = Field(
+        2.0, ge=0.0, le=60.0, description="Seconds a lost track is kept for re-association before its id retires."
+    )
+    min_hits: int = Field(2, ge=1, le=30, description="Matched detections before a track id is confirmed.")
+
+
+# ---------------------------------------------------------------- schedules
+
+
+class WeeklyWindow(StrictModel):
+    days: list[Weekday] = Field(min_length=1, description="Weekdays the window applies to, e.g. [mon, tue].")
+    start: dt.time = Field(description="Local start time, HH:MM.")
+    end: dt.time = Field(description="Local end time, HH:MM, after start (same day).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WeeklyWindow:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start} (split windows that cross midnight)")
+        return self
+
+
+class ScheduleConfig(StrictModel):
+    timezone: str = Field("Asia/Shanghai", description="IANA timezone the window times are in.")
+    windows: list[WeeklyWindow] = Field(min_length=1, description="Weekly time windows.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}") from exc
+        return value
+
+
+# ---------------------------------------------------------------- rules
+
+
+class WeaponRule(StrictModel):
+    classes: list[str] = Field(
+        min_length=1, description="Model class names treated as weapons (must exist in the model's classes)."
+    )
+    min_confidence: float = Field(0.5, ge=0.01, le=1.0, description="Minimum detector score for a weapon detection.")
+    confirm_k: int = Field(3, ge=1, le=100, description="Weapon seen in at least k ...")
+    confirm_n: int = Field(5, ge=1, le=100, description="... of the last n detection frames before an alarm.")
+    clear_s: float = Field(3.0, ge=0.0, le=600.0, description="Seconds without a confirmed weapon before the alarm ends.")
+    cooldown_s: float = Field(30.0, ge=0.0, le=86400.0, description="Seconds after an end before the zone re-alarms.")
+
+    @model_validator(mode="after")
+    def _k_le_n(self) -> WeaponRule:
+        if self.confirm_k > self.confirm_n:
+            raise ValueError(f"confirm_k ({self.confirm_k}) must be <= confirm_n ({self.confirm_n})")
+        return self
+
+
+class LoiteringRule(StrictModel):
+    classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1, description="Classes that loiter.")
+    min_confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score counted.")
+    dwell_s: float = Field(60.0, gt=0.0, le=86400.0, description="Seconds a track must stay in the zone to alarm.")
+    grace_s: float = Field(
+        3.0, ge=0.0, le=600.0, description="Seconds a track may be lost or outside the zone and keep its dwell time."
+    )
+    min_movement: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description="Track must have moved at least this many box heights since entering; excludes static false "
+        "positives (posts, signs). 0 disables.",
+    )
+    max_movement: float | None = Field(
+        None,
+        gt=0.0,
+        le=1000.0,
+        description="If set, moving farther than this many box heights from the entry point restarts the dwell "
+        "(passing through is not loitering).",
+    )
+    cooldown_s: float = Field(60.0, ge=0.0, le=86400.0, description="Seconds after an end before the zone re-alarms.")
+
+
+class CrowdingThresholds(StrictModel):
+    min_count: int = Field(ge=1, le=10000, description="People in the zone at or above which it is crowded.")
+    min_density: float | None = Field(
+        None,
+        gt=0.0,
+        le=100000.0,
+        description="Optional: people divided by the zone's area as a fraction of the frame must also reach this.",
+    )
+
+
+class CrowdingRule(CrowdingThresholds):
+    classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1, description="Classes counted.")
+    min_confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score counted.")
+    min_duration_s: float = Field(3.0, ge=0.0, le=3600.0, description="Seconds the zone must stay crowded to alarm.")
+    hysteresis: int = Field(
+        1, ge=0, le=1000, description="Alarm clears only when the count drops below min_count - hysteresis."
+    )
+    clear_s: float = Field(3.0, ge=0.0, le=3600.0, description="Seconds below the clear level before the alarm ends.")
+    cooldown_s: float = Field(
+        60.0, ge=0.0, le=86400.0, description="Re-alarm interval: seconds after an end before the zone re-alarms."
+    )
+    schedules: dict[str, CrowdingThresholds] = Field(
+        default_factory=dict, description="Thresholds in force inside named schedule windows (stricter at pickup)."
+    )
+
+
+class ZoneConfig(StrictModel):
+    id: Identifier
+    polygon: ValidPolygon
+    weapon: WeaponRule | None = Field(None, description="Weapon rule for this zone; absent = off.")
+    loitering: LoiteringRule | None = Field(None, description="Loitering rule for this zone; absent = off.")
+    crowding: CrowdingRule | None = Field(None, description="Crowding rule for this zone; absent = off.")
+
+    @field_validator("polygon")
+    @classmethod
+    def _valid_polygon(cls, points: list[Point]) -> list[Point]:
+        return check_polygon(points)

@@ -1,0 +1,70 @@
+"""Polygon geometry: validation and vectorised point-in-polygon."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def polygon_area(points: np.ndarray) -> float:
+    """Unsigned shoelace area of an (M, 2) polygon."""
+    x, y = points[:, 0], points[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) * 0.5)
+
+
+def _segments_cross(p1: np.ndarray, p2: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> bool:
+    def orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+        return float((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+
+    def on_segment(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> bool:
+        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
+
+    d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
+    d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
+    if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and d1 and d2 and d3 and d4:
+        return True
+    return (
+        (d1 == 0 and on_segment(q1, q2, p1))
+        or (d2 == 0 and on_segment(q1, q2, p2))
+        or (d3 == 0 and on_segment(p1, p2, q1))
+        or (d4 == 0 and on_segment(p1, p2, q2))
+    )
+
+
+def polygon_problem(points: Sequence[Sequence[float]]) -> str | None:
+    """Why a normalised polygon is unusable, or None when it is fine."""
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        return f"expected a list of [x, y] points, got shape {pts.shape}"
+    if len(pts) < 3:
+        return f"expected at least 3 points, got {len(pts)}"
+    outside = np.flatnonzero((pts < 0).any(axis=1) | (pts > 1).any(axis=1))
+    if outside.size:
+        i = int(outside[0])
+        return f"point {i} {pts[i].tolist()} is outside the frame (coordinates are normalised 0..1)"
+    m = len(pts)
+    for i in range(m):
+        for j in range(i + 1, m):
+            if j == i + 1 or (i == 0 and j == m - 1):
+                continue  # neighbouring edges share a vertex
+            if _segments_cross(pts[i], pts[(i + 1) % m], pts[j], pts[(j + 1) % m]):
+                return f"polygon is self-intersecting: edge {i}-{(i + 1) % m} crosses edge {j}-{(j + 1) % m}"
+    if polygon_area(pts) < 1e-6:
+        return "polygon has no area (points are collinear or repeated)"
+    return None
+
+
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(N,) bool: which of the (N, 2) points lie inside the (M, 2) polygon (even-odd rule, vectorised)."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=bool)
+    px = points[:, 0:1]
+    py = points[:, 1:2]
+    x1, y1 = polygon[:, 0], polygon[:, 1]
+    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+    straddles = (y1 > py) != (y2 > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_cross = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+    crossings = straddles & (px < x_cross)
+    return (np.count_nonzero(crossings, axis=1) % 2) == 1
