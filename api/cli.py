@@ -1,0 +1,150 @@
+"""`gatewatch` command line: analyze, demo, config validate, models list|verify, run."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from api.config_loader import ConfigError, load_config
+from api.settings import get_settings
+
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """Bad input from the user: printed without a traceback."""
+
+
+def _start_time(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-23T16:30:00+08:00)") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset; add one, e.g. {text}+08:00 or {text}Z")
+    return value.astimezone(dt.UTC)
+
+
+def _cmd_config_validate(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    zones = sum(len(c.zones) for c in config.cameras)
+    print(f"{args.file}: OK ({len(config.cameras)} camera(s), {zones} zone(s), model {config.detector.model})")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from api.model_store import load_manifest, verify_models
+
+    settings = get_settings()
+    if args.action == "list":
+        manifest = load_manifest(settings.manifest)
+        for name, entry in manifest.models.items():
+            print(f"{name:16} {entry.format:12} {entry.licence:12} {entry.file}")
+        return 0
+    results = verify_models(settings.manifest, settings.models_dir, settings.weights_dir)
+    for result in results:
+        print(f"{'OK ' if result.ok else 'BAD'} {result.name:16} {result.message}")
+    return 0 if all(r.ok for r in results) else EXIT_ERROR
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from api.analyze import analyze_clip
+
+    config = load_config(args.config)
+    for clip in args.clips:
+        out = args.out / clip.stem if len(args.clips) > 1 else args.out
+        summary = analyze_clip(
+            clip,
+            config,
+            out,
+            camera_id=args.camera,
+            start_time=args.start_time or dt.datetime.now(dt.UTC),
+            settings=get_settings(),
+            write_video=not args.no_video,
+            progress=args.progress,
+        )
+        print(json.dumps({"clip": str(clip), "out": str(out), **_headline(summary)}))
+    return 0
+
+
+def _headline(summary: dict) -> dict:
+    keys = ("frames_decoded", "frames_detected", "clip_s", "wall_s", "events_by_type")
+    return {k: summary[k] for k in keys if k in summary}
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from api.demo import run_demo
+
+    return 0 if run_demo(args.out, get_settings(), write_video=not args.no_video) else EXIT_ERROR
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from api.run import run_live
+
+    run_live(load_config(args.config), get_settings(), stop_after_s=args.duration)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gatewatch", description="Video analytics for school gates.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    analyze = sub.add_parser("analyze", help="analyze recorded clips and write events, annotated video, summary")
+    analyze.add_argument("clips", nargs="+", type=Path, metavar="CLIP")
+    analyze.add_argument("--config", required=True, type=Path, help="YAML config (cameras, zones, rules)")
+    analyze.add_argument("--out", required=True, type=Path, help="output folder (one sub-folder per clip if several)")
+    analyze.add_argument("--camera", help="camera id in the config whose zones apply (default: inferred)")
+    analyze.add_argument("--start-time", type=_start_time, help="wall-clock time of the clip's first frame (ISO 8601)")
+    analyze.add_argument("--no-video", action="store_true", help="skip writing annotated.mp4")
+    analyze.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    analyze.set_defaults(func=_cmd_analyze)
+
+    demo = sub.add_parser("demo", help="analyze every sample clip with its sample_videos/<clip>.yaml and check it")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
+    demo.add_argument("--no-video", action="store_true", help="skip writing annotated videos")
+    demo.set_defaults(func=_cmd_demo)
+
+    config = sub.add_parser("config", help="configuration tools")
+    config_sub = config.add_subparsers(dest="action", required=True)
+    validate = config_sub.add_parser("validate", help="check a config file; print every error with path and line")
+    validate.add_argument("file", type=Path)
+    validate.set_defaults(func=_cmd_config_validate)
+
+    models = sub.add_parser("models", help="model manifest tools")
+    models.add_argument("action", choices=["list", "verify"])
+    models.set_defaults(func=_cmd_models)
+
+    run = sub.add_parser("run", help="run all cameras live and log events as JSON lines")
+    run.add_argument("--config", required=True, type=Path)
+    run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def _known_errors() -> tuple[type[Exception], ...]:
+    from api.model_store import ModelStoreError
+    from streams.decode import SourceError
+    from vision.detector.errors import ModelError
+
+    return (UserError, ConfigError, SourceError, ModelError, ModelStoreError, ValueError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except _known_errors() as exc:
+        print(f"gatewatch: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT if isinstance(exc, ConfigError) else EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Decoding with PyAV (FFmpeg): open any source with timeouts, yield BGR frames with media time.
+
+Failures become ``SourceError`` with a message a person can act on, never a blank frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import av
+import av.error
+import numpy as np
+
+
+class SourceError(Exception):
+    """A source could not be opened or read; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFrame:
+    image: np.ndarray  # (H, W, 3) uint8 BGR
+    t_s: float  # media seconds from the first frame
+    index: int  # decode order, 0-based
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    width: int
+    height: int
+    fps: float | None
+    duration_s: float | None
+    frame_count: int | None
+    codec: str
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def _open_options(source: str, rtsp_transport: str) -> dict[str, str]:
+    if source.startswith(("rtsp://", "rtsps://")):
+        return {"rtsp_transport": rtsp_transport, "rtsp_flags": "prefer_tcp" if rtsp_transport == "tcp" else ""}
+    return {}
+
+
+class VideoReader:
+    """An opened video source. Iterate ``frames()``; close when done (or use ``with``)."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        open_timeout_s: float = 10.0,
+        read_timeout_s: float = 5.0,
+        rtsp_transport: str = "tcp",
+        decoder_threads: int = 0,
+    ) -> None:
+        self.source = source
+        if not _is_url(source) and not source.startswith("/dev/") and not Path(source).is_file():
+            raise SourceError(f"{source}: no such file")
+        options = {k: v for k, v in _open_options(source, rtsp_transport).items() if v}
+        try:
+            self._container = av.open(source, options=options, timeout=(open_timeout_s, read_timeout_s))
+        except av.error.FFmpegError as exc:
+            raise SourceError(f"{source}: cannot open ({_reason(exc)})") from exc
+        if not self._container.streams.video:
+            self._container.close()
+            raise SourceError(f"{source}: has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        if decoder_threads:
+            self._stream.codec_context.thread_count = decoder_threads
+        self.info = self._read_info()
+
+    def _read_info(self) -> StreamInfo:
+        s = self._stream
+        ctx = s.codec_context
+        if not ctx.width or not ctx.height:
+            self._container.close()
+            raise SourceError(f"{self.source}: video stream has no frame size (corrupt header?)")
+        fps = float(s.average_rate) if s.average_rate else None
+        duration = float(s.duration * s.time_base) if s.duration and s.time_base else None
+        if duration is None and self._container.duration:
+            duration = self._container.duration / av.time_base
+        return StreamInfo(ctx.width, ctx.height, fps, duration, s.frames or None, ctx.name)
+
+    def frames(self) -> Iterator[VideoFrame]:
+        """Decoded frames in order; raises ``SourceError`` on corrupt data or a read timeout."""
+        origin: float | None = None
+        index = 0
+        fps = self.info.fps or 25.0
+        try:
+            for frame in self._container.decode(self._stream):
+                t = frame.time if frame.time is not None else index / fps
+                origin = t if origin is None else origin
+                yield VideoFrame(frame.to_ndarray(format="bgr24"), max(0.0, t - origin), index)
+                index += 1
+        except av.error.FFmpegError as exc:
+            raise SourceError(f"{self.source}: read failed after {index} frames ({_reason(exc)})") from exc
+        if index == 0:
+            raise SourceError(f"{self.source}: no decodable video frames (corrupt or empty)")
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+
+def _reason(exc: av.error.FFmpegError) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
