@@ -1,0 +1,29 @@
+# gatewatch runtime image: CPU inference with ONNX Runtime, decoding with PyAV's bundled FFmpeg.
+# Weights are not baked in: mount them and point GATEWATCH_MODELS_DIR at them, or let the manifest URL fetch them.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    GATEWATCH_MODELS_DIR=/models \
+    GATEWATCH_SAMPLES_DIR=/samples \
+    GATEWATCH_WEIGHTS_DIR=/data/weights
+
+WORKDIR /app
+# Dependencies first so code edits do not reinstall onnxruntime/opencv/av.
+COPY pyproject.toml README.md ./
+RUN mkdir -p vision streams api && touch vision/__init__.py streams/__init__.py api/__init__.py \
+ && pip install --no-cache-dir -e . \
+ && rm -rf vision streams api
+COPY vision ./vision
+COPY streams ./streams
+COPY api ./api
+COPY models/manifest.toml ./models/manifest.toml
+COPY sample_videos ./sample_videos
+
+RUN useradd --system --uid 10001 gatewatch && mkdir -p /models /samples /data && chown gatewatch /data
+USER gatewatch
+VOLUME ["/models", "/samples", "/data"]
+EXPOSE 8000
+ENTRYPOINT ["gatewatch"]
+CMD ["--help"]
