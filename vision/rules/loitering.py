@@ -1,0 +1,99 @@
+"""Loitering rule: how long each tracked person has stayed in the zone, robust to id switches."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision.config import LoiteringRule
+from vision.detections import Detections
+from vision.rules.base import RuleState, peak_confidence, resolve_classes
+from vision.types import FrameMeta
+
+
+@dataclass
+class _Stay:
+    entry_s: float
+    entry_xy: tuple[float, float]  # anchor where the dwell (re)started
+    seen_s: float
+    last_xy: tuple[float, float]
+    height: float  # latest box height: the yardstick for movement and for id hand-over
+    moved: bool = False  # reached min_movement since entry
+
+
+class LoiteringMonitor:
+    """Fires while at least one track has dwelt ``dwell_s`` seconds in the zone.
+
+    Only confirmed tracks count. A track unseen (occluded, or stepped out) for up to ``grace_s``
+    keeps its entry time, and a new id that appears within ``grace_s`` about one box height from
+    where a vanished track was last seen inherits it, because trackers switch ids under occlusion.
+    """
+
+    def __init__(self, rule: LoiteringRule, class_names: Sequence[str], field_path: str = "loitering") -> None:
+        self.rule = rule
+        self._classes = resolve_classes(rule.classes, class_names, f"{field_path}.classes")
+        self._thresholds = {
+            "dwell_s": rule.dwell_s,
+            "grace_s": rule.grace_s,
+            "min_movement": rule.min_movement,
+            "max_movement": rule.max_movement,
+            "min_confidence": rule.min_confidence,
+        }
+        self.reset()
+
+    def reset(self) -> None:
+        self._stays: dict[int, _Stay] = {}
+
+    def observe(self, in_zone: Detections, meta: FrameMeta, active_windows: tuple[str, ...]) -> RuleState:
+        rule, t = self.rule, meta.t_s
+        people = in_zone[
+            self._classes[in_zone.class_id]
+            & (in_zone.confidence >= rule.min_confidence)
+            & (in_zone.tracker_id >= 0)
+        ]
+        # Plain floats: per-track bookkeeping on 2-vectors is faster in Python than in numpy.
+        anchors = [(x, y) for x, y in people.anchors().tolist()]
+        heights = np.maximum(people.heights, 1.0).tolist()
+        ids = people.tracker_id.tolist()
+        # Known tracks first, so only tracks absent from this frame are candidates for hand-over.
+        fresh = [row for row, tid in enumerate(ids) if tid not in self._stays]
+        for row, tid in enumerate(ids):
+            if tid in self._stays:
+                self._follow(self._stays[tid], anchors[row], heights[row], t)
+        for row in fresh:
+            stay = self._hand_over(anchors[row], t) or _Stay(t, anchors[row], t, anchors[row], heights[row])
+            self._follow(stay, anchors[row], heights[row], t)
+            self._stays[ids[row]] = stay
+        self._stays = {tid: s for tid, s in self._stays.items() if t - s.seen_s <= rule.grace_s}
+
+        dwell = {tid: t - s.entry_s for tid, s in self._stays.items() if s.moved}
+        loiterers = tuple(sorted(tid for tid, d in dwell.items() if d >= rule.dwell_s))
+        return RuleState(
+            firing=bool(loiterers),
+            track_ids=loiterers,
+            confidence=peak_confidence(people[np.isin(people.tracker_id, loiterers)]),
+            detail={"dwell_s": round(max(dwell.values(), default=0.0), 1), "loitering_ids": list(loiterers)},
+            thresholds=self._thresholds,
+        )
+
+    def _follow(self, stay: _Stay, xy: tuple[float, float], height: float, t: float) -> None:
+        moved = math.dist(xy, stay.entry_xy) / height
+        if self.rule.max_movement is not None and moved > self.rule.max_movement:
+            # Walking through is not loitering: the dwell restarts here. The track has plainly
+            # moved, so it stays eligible without having to reach min_movement again.
+            stay.entry_s, stay.entry_xy = t, xy
+        stay.moved = stay.moved or moved >= self.rule.min_movement
+        stay.seen_s, stay.last_xy, stay.height = t, xy, height
+
+    def _hand_over(self, xy: tuple[float, float], t: float) -> _Stay | None:
+        """Take over the nearest stay that vanished within grace and was last seen within one box height."""
+        best, best_distance = None, float("inf")
+        for tid, stay in self._stays.items():
+            distance = math.dist(xy, stay.last_xy)
+            vanished = stay.seen_s < t and t - stay.seen_s <= self.rule.grace_s
+            if vanished and distance <= stay.height and distance < best_distance:
+                best, best_distance = tid, distance
+        return None if best is None else self._stays.pop(best)

@@ -1,0 +1,58 @@
+"""Zones and masks in pixel space: which detections stand where."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from vision.config import Point, ZoneConfig
+from vision.detections import Detections
+from vision.geometry import points_in_polygon, polygon_area
+
+
+class ZoneSet:
+    """The camera's zones and masks, scaled to the current frame size.
+
+    A detection belongs where its bottom-centre anchor stands (feet, not head): a person behind a
+    gate line is judged by where they are on the ground. Pixel polygons are recomputed only when
+    the frame size changes (``resize``); every per-frame test is vectorised over detections.
+    """
+
+    def __init__(self, zones: list[ZoneConfig], masks: Sequence[Sequence[Point]], width: int, height: int) -> None:
+        self.zone_ids: tuple[str, ...] = tuple(zone.id for zone in zones)
+        self._zones = [np.asarray(zone.polygon, np.float64) for zone in zones]
+        self._masks = [np.asarray(mask, np.float64) for mask in masks]
+        # Normalised polygons, so the fraction is the same at every resolution.
+        self.area_fraction: dict[str, float] = {z: polygon_area(p) for z, p in zip(self.zone_ids, self._zones)}
+        self.width = self.height = 0
+        self.pixel_polygons: dict[str, np.ndarray] = {}
+        self.mask_polygons: list[np.ndarray] = []
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        """Scale polygons to a ``width`` x ``height`` frame (float32 pixels; round for cv2 drawing)."""
+        if (width, height) == (self.width, self.height):
+            return
+        if width <= 0 or height <= 0:
+            raise ValueError(f"frame size must be positive, got {width}x{height}")
+        scale = np.array([width, height], np.float64)
+        self.width, self.height = width, height
+        self.pixel_polygons = {z: (p * scale).astype(np.float32) for z, p in zip(self.zone_ids, self._zones)}
+        self.mask_polygons = [(m * scale).astype(np.float32) for m in self._masks]
+
+    def keep_unmasked(self, detections: Detections) -> np.ndarray:
+        """(N,) bool: False where the anchor stands inside any mask."""
+        anchors = detections.anchors()
+        masked = np.zeros(len(detections), bool)
+        for mask in self.mask_polygons:
+            masked |= points_in_polygon(anchors, mask)
+        return ~masked
+
+    def membership(self, detections: Detections) -> np.ndarray:
+        """(Z, N) bool: zone z (in ``zone_ids`` order) contains detection n's anchor."""
+        anchors = detections.anchors()
+        inside = np.zeros((len(self.zone_ids), len(detections)), bool)
+        for z, polygon in enumerate(self.pixel_polygons.values()):
+            inside[z] = points_in_polygon(anchors, polygon)
+        return inside
