@@ -1,0 +1,200 @@
+"""Model manifest (models/manifest.toml), sha256-checked model files, download, and detector loading."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import tomllib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+
+from vision.config import DetectorConfig
+from vision.detector import Detector, ModelError, ModelFormat, build_detector
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MANIFEST = REPO_ROOT / "models" / "manifest.toml"
+DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"
+DOWNLOAD_TIMEOUT_S = 60.0
+
+log = logging.getLogger(__name__)
+
+
+class ModelStoreError(ModelError):
+    """A model is unknown, missing, or its file does not match the manifest's sha256."""
+
+
+class ModelEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str = Field(pattern=r"^[^/\\]+$", description="File name, looked up in the model directories.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Lower-case hex sha256 of the file.")
+    url: str = Field("", pattern=r"^((https?|file)://\S+)?$", description="Download URL; empty when none exists.")
+    how_to_get: str = Field("", description="How to obtain the file when there is no URL.")
+    licence: str = Field(min_length=1)
+    format: ModelFormat
+    input_size: tuple[PositiveInt, PositiveInt] = Field(description="Model input [width, height].")
+    classes: list[str] | Literal["metadata"] = Field(description="Class names by id, or read from ONNX metadata.")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelEntry:
+        if self.format == "yolox" and self.classes == "metadata":
+            raise ValueError("yolox files carry no class names: classes must list them")
+        if not self.url and not self.how_to_get:
+            raise ValueError("give a url or, when there is no download, how_to_get")
+        return self
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return None if self.classes == "metadata" else self.classes
+
+    @property
+    def how_to_obtain(self) -> str:
+        return f"download it from {self.url}" if self.url else self.how_to_get
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: str
+    models: dict[str, ModelEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _default_known(self) -> Manifest:
+        if self.default not in self.models:
+            raise ValueError(f"default {self.default!r} is not one of the models: {', '.join(self.models)}")
+        return self
+
+    def entry(self, name: str) -> ModelEntry:
+        if name not in self.models:
+            raise ModelStoreError(f"unknown model {name!r}; known models: {', '.join(sorted(self.models))}")
+        return self.models[name]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    name: str
+    entry: ModelEntry
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    name: str
+    path: Path | None
+    ok: bool
+    message: str
+
+
+def load_manifest(path: Path = DEFAULT_MANIFEST) -> Manifest:
+    try:
+        with path.open("rb") as handle:
+            return Manifest.model_validate(tomllib.load(handle))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ModelStoreError(f"model manifest {path}: {exc}") from exc
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()  # streams in chunks
+
+
+def resolve_model(
+    name: str,
+    models_dir: Path | None,
+    weights_dir: Path = DEFAULT_WEIGHTS_DIR,
+    manifest: Manifest | None = None,
+    download: bool = True,
+) -> ResolvedModel:
+    """The checked file of model ``name``: from ``models_dir`` first, then ``weights_dir``, else downloaded.
+
+    The first file found decides: a wrong file in GATEWATCH_MODELS_DIR is an error, never silently skipped.
+    """
+    entry = (manifest or load_manifest()).entry(name)
+    dirs = [d for d in (models_dir, weights_dir) if d is not None]
+    for path in (d / entry.file for d in dirs):
+        if path.is_file():
+            found = sha256_of(path)
+            if found != entry.sha256:
+                raise ModelStoreError(
+                    f"model {name!r}: {path} has sha256 {found}, expected {entry.sha256} (corrupt, partial or a "
+                    f"different export); replace it: {entry.how_to_obtain}"
+                )
+            return ResolvedModel(name, entry, path)
+    if not entry.url or not download:
+        raise ModelStoreError(
+            f"model {name!r}: {entry.file} (sha256 {entry.sha256}) not found in {', '.join(map(str, dirs))}; "
+            f"{entry.how_to_obtain}"
+        )
+    return ResolvedModel(name, entry, _download(name, entry, weights_dir))
+
+
+def _download(name: str, entry: ModelEntry, weights_dir: Path) -> Path:
+    """Fetch into a temp file beside the target; rename only once the checksum matches."""
+    log.info("downloading model %s from %s", name, entry.url)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    fd, part = tempfile.mkstemp(prefix=f".{entry.file}.", suffix=".part", dir=weights_dir)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            while chunk := response.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != entry.sha256:
+            raise ModelStoreError(
+                f"model {name!r}: download from {entry.url} has sha256 {digest.hexdigest()}, expected "
+                f"{entry.sha256}; nothing was saved"
+            )
+        target = weights_dir / entry.file
+        os.replace(part, target)
+        return target
+    except OSError as exc:  # URLError and timeouts are OSErrors
+        raise ModelStoreError(
+            f"model {name!r}: could not download {entry.url} ({exc}); put {entry.file} "
+            f"(sha256 {entry.sha256}) in {weights_dir} by hand"
+        ) from exc
+    finally:
+        Path(part).unlink(missing_ok=True)
+
+
+def verify_models(
+    models_dir: Path | None, weights_dir: Path = DEFAULT_WEIGHTS_DIR, manifest: Manifest | None = None
+) -> list[ModelStatus]:
+    """One status per manifest model, checking files without downloading anything."""
+    manifest = manifest or load_manifest()
+    statuses = []
+    for name in manifest.models:
+        try:
+            resolved = resolve_model(name, models_dir, weights_dir, manifest, download=False)
+        except ModelStoreError as exc:
+            statuses.append(ModelStatus(name, None, False, str(exc)))
+        else:
+            statuses.append(ModelStatus(name, resolved.path, True, "sha256 ok"))
+    return statuses
+
+
+def load_detector(
+    detector_config: DetectorConfig,
+    models_dir: Path | None,
+    weights_dir: Path = DEFAULT_WEIGHTS_DIR,
+    manifest: Manifest | None = None,
+) -> Detector:
+    resolved = resolve_model(detector_config.model, models_dir, weights_dir, manifest)
+    entry = resolved.entry
+    return build_detector(
+        resolved.path,
+        entry.format,
+        entry.input_size,
+        entry.class_names,
+        detector_config.confidence,
+        detector_config.nms_iou,
+        detector_config.threads,
+        detector_config.device,
+        name=resolved.name,
+    )
