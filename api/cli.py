@@ -46,7 +46,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
         for name, entry in manifest.models.items():
             print(f"{name:16} {entry.format:12} {entry.licence:12} {entry.file}")
         return 0
-    results = verify_models(settings.manifest, settings.models_dir, settings.weights_dir)
+    results = verify_models(settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
     for result in results:
         print(f"{'OK ' if result.ok else 'BAD'} {result.name:16} {result.message}")
     return 0 if all(r.ok for r in results) else EXIT_ERROR
@@ -128,10 +128,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _known_errors() -> tuple[type[Exception], ...]:
     from api.model_store import ModelStoreError
+    from api.samples import SampleError
     from streams.decode import SourceError
     from vision.detector.errors import ModelError
 
-    return (UserError, ConfigError, SourceError, ModelError, ModelStoreError, ValueError)
+    return (UserError, ConfigError, SourceError, ModelError, ModelStoreError, SampleError, ValueError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

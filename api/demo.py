@@ -6,6 +6,7 @@ from pathlib import Path
 
 from api.analyze import analyze_clip
 from api.config_loader import load_config
+from api.samples import resolve_sample
 from api.sample_check import contract_problems, contracts, read_events
 from api.settings import Settings
 
@@ -14,11 +15,7 @@ def run_demo(out_dir: Path, settings: Settings, *, write_video: bool = True) -> 
     """Analyze each sample clip into out_dir/<clip>/; print one line per clip. True when all contracts hold."""
     all_ok = True
     for config_path, contract in contracts():
-        clip = settings.samples_dir / contract.clip
-        if not clip.is_file():
-            print(f"MISSING {contract.clip}: not in {settings.samples_dir} (set GATEWATCH_SAMPLES_DIR)")
-            all_ok = False
-            continue
+        clip = resolve_sample(contract.clip, settings)
         out = out_dir / clip.stem
         summary = analyze_clip(
             clip,

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import os
-import tempfile
 import tomllib
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
+from api.fetch import FetchError, fetch_checked, sha256_of
+from api.settings import REPO_ROOT
 from vision.config import DetectorConfig
 from vision.detector import Detector, ModelError, ModelFormat, build_detector
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MANIFEST = REPO_ROOT / "models" / "manifest.toml"
 DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"
-DOWNLOAD_TIMEOUT_S = 60.0
-
-log = logging.getLogger(__name__)
 
 
 class ModelStoreError(ModelError):
@@ -100,11 +93,6 @@ def load_manifest(path: Path = DEFAULT_MANIFEST) -> Manifest:
         raise ModelStoreError(f"model manifest {path}: {exc}") from exc
 
 
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()  # streams in chunks
-
-
 def resolve_model(
     name: str,
     models_dir: Path | None,
@@ -136,31 +124,12 @@ def resolve_model(
 
 
 def _download(name: str, entry: ModelEntry, weights_dir: Path) -> Path:
-    """Fetch into a temp file beside the target; rename only once the checksum matches."""
-    log.info("downloading model %s from %s", name, entry.url)
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    fd, part = tempfile.mkstemp(prefix=f".{entry.file}.", suffix=".part", dir=weights_dir)
-    digest = hashlib.sha256()
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            while chunk := response.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != entry.sha256:
-            raise ModelStoreError(
-                f"model {name!r}: download from {entry.url} has sha256 {digest.hexdigest()}, expected "
-                f"{entry.sha256}; nothing was saved"
-            )
-        target = weights_dir / entry.file
-        os.replace(part, target)
-        return target
-    except OSError as exc:  # URLError and timeouts are OSErrors
+        return fetch_checked(entry.url, entry.sha256, weights_dir / entry.file)
+    except FetchError as exc:
         raise ModelStoreError(
-            f"model {name!r}: could not download {entry.url} ({exc}); put {entry.file} "
-            f"(sha256 {entry.sha256}) in {weights_dir} by hand"
+            f"model {name!r}: {exc}; put {entry.file} (sha256 {entry.sha256}) in {weights_dir} by hand"
         ) from exc
-    finally:
-        Path(part).unlink(missing_ok=True)
 
 
 def verify_models(

@@ -1,0 +1,58 @@
+"""Find a sample clip: the samples folder first, then the download cache, else fetch it by manifest URL."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+
+from api.fetch import FetchError, fetch_checked, sha256_of
+from api.settings import REPO_ROOT, Settings
+from vision.config import StrictModel
+
+SAMPLES_MANIFEST = REPO_ROOT / "sample_videos" / "manifest.toml"
+DOWNLOAD_CACHE = REPO_ROOT / ".cache" / "sample_videos"
+
+
+class SampleError(Exception):
+    """A sample clip is unknown, missing, or not the file the manifest pins."""
+
+
+class SampleEntry(StrictModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the clip's bytes.")
+    url: str = Field("", description="Where to download it; empty when it exists only in the shared folder.")
+    licence: str = Field(min_length=1, description="Licence and origin of the footage.")
+
+
+class SamplesManifest(StrictModel):
+    clips: dict[str, SampleEntry]
+
+
+@lru_cache(maxsize=1)
+def samples_manifest(path: Path = SAMPLES_MANIFEST) -> SamplesManifest:
+    with path.open("rb") as handle:
+        return SamplesManifest.model_validate(tomllib.load(handle))
+
+
+def resolve_sample(name: str, settings: Settings) -> Path:
+    """Path of a checked copy of clip ``name``."""
+    entry = samples_manifest().clips.get(name)
+    if entry is None:
+        raise SampleError(f"unknown sample clip {name!r}; known: {', '.join(samples_manifest().clips)}")
+    for folder in (settings.samples_dir, DOWNLOAD_CACHE):
+        path = folder / name
+        if path.is_file():
+            if sha256_of(path) != entry.sha256:
+                raise SampleError(f"{path} is not the pinned clip (sha256 differs from {entry.sha256})")
+            return path
+    if not entry.url:
+        raise SampleError(
+            f"sample clip {name} not found in {settings.samples_dir} and it has no download URL; "
+            "set GATEWATCH_SAMPLES_DIR to the folder that holds it"
+        )
+    try:
+        return fetch_checked(entry.url, entry.sha256, DOWNLOAD_CACHE / name)
+    except FetchError as exc:
+        raise SampleError(f"sample clip {name}: {exc}") from exc
