@@ -1,0 +1,132 @@
+"""Outbox worker: sends due webhook deliveries, signed per Standard Webhooks, retrying with backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+import httpx
+from standardwebhooks import Webhook
+
+from api.delivery.retry import RetryPolicy
+from api.store import Delivery, EventStore, StoredRecord
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["delivered", "retry", "failed"]
+DEFAULT_POLICY = RetryPolicy()
+
+
+def webhook_body(record: StoredRecord) -> bytes:
+    return json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signed_headers(secret: str, msg_id: str, body: bytes, now: dt.datetime) -> dict[str, str]:
+    """Standard Webhooks headers: v1 is base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" with the secret."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(math.floor(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body.decode()),
+        "content-type": "application/json",
+    }
+
+
+class OutboxWorker:
+    """Background thread that drains the store's webhook outbox; ``start()``/``stop()``.
+
+    Deliveries are claimed from the database, so pending ones survive a restart and are resumed by
+    the next worker on the same database. Counters are plain ints for the metrics exporter to read.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        timeout_s: float = 10.0,
+        poll_interval_s: float = 1.0,
+        concurrency: int = 8,
+        user_agent: str = "gatewatch-webhooks",
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.poll_interval_s = poll_interval_s
+        self.concurrency = concurrency
+        # A claim outlives one parallel round of sends (connect + write + read timeouts, plus slack).
+        self._lease = dt.timedelta(seconds=3 * timeout_s + 5)
+        self._client = httpx.Client(timeout=timeout_s, headers={"user-agent": user_agent}, follow_redirects=False)
+        self._rng = random.Random()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.attempts_total = 0
+        self.delivered_total = 0
+        self.failed_attempts_total = 0  # attempts that did not get a 2xx answer
+        self.given_up_total = 0  # deliveries marked failed after policy.max_attempts
+        # A new record wakes the worker at once instead of at the next poll.
+        store.add_listener(lambda _record: self._wake.set())
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("worker already started")
+        self._thread = threading.Thread(target=self._run, name="webhook-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the round in flight, then stop; undelivered rows stay pending in the database."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self._client.close()
+
+    def _run(self) -> None:
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-send") as pool:
+            while not self._stopping.is_set():
+                try:
+                    self._drain(pool)
+                except Exception:  # e.g. the database is briefly unavailable: try again next round
+                    log.exception("webhook outbox round failed")
+                self._wake.wait(self.poll_interval_s)
+                self._wake.clear()
+
+    def _drain(self, pool: ThreadPoolExecutor) -> None:
+        """Send every delivery due now, ``concurrency`` at a time."""
+        while not self._stopping.is_set():
+            batch = self.store.outbox.claim_due(dt.datetime.now(dt.UTC), self.concurrency, self._lease)
+            if not batch:
+                break
+            for outcome in pool.map(self._deliver, batch):
+                self.attempts_total += 1
+                self.delivered_total += outcome == "delivered"
+                self.failed_attempts_total += outcome != "delivered"
+                self.given_up_total += outcome == "failed"
+
+    def _deliver(self, delivery: Delivery) -> Outcome:
+        now = dt.datetime.now(dt.UTC)
+        body = webhook_body(delivery.record)
+        # One id per record: the same on every retry, so receivers can drop duplicates.
+        headers = signed_headers(delivery.secret, f"msg_{delivery.record.seq}", body, now)
+        status: int | None = None
+        try:
+            response = self._client.post(delivery.url, content=body, headers=headers)
+            status = response.status_code
+            if response.is_success:
+                self.store.outbox.succeeded(delivery.outbox_id, status)
+                return "delivered"
+            error = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if delivery.attempt >= self.policy.max_attempts:
+            log.warning("webhook to %s for seq %d failed for good: %s", delivery.url, delivery.record.seq, error)
+            self.store.outbox.give_up(delivery.outbox_id, error, status)
+            return "failed"
+        when = now + dt.timedelta(seconds=self.policy.delay_s(delivery.attempt, self._rng))
+        self.store.outbox.retry_at(delivery.outbox_id, when, error, status)
+        return "retry"

@@ -1,0 +1,54 @@
+"""ORM row -> plain value conversions shared by the store's modules."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from api.store.models import Event, EventRecordRow, OperatorAction, Subscription
+from api.store.types import Action, ActionView, EventView, OperatorState, RecordKind, StoredRecord, SubscriptionView
+
+
+def stored_record(row: EventRecordRow, event_type: str) -> StoredRecord:
+    return StoredRecord(
+        seq=row.seq,
+        event_id=row.event_id,
+        event_type=event_type,
+        kind=cast(RecordKind, row.kind),
+        name=row.name,
+        at=row.at,
+        payload=row.payload,
+    )
+
+
+def event_view(row: Event) -> EventView:
+    return EventView(
+        id=row.id,
+        type=row.type,
+        camera=row.camera,
+        zone=row.zone,
+        lifecycle=row.lifecycle,
+        operator_state=cast(OperatorState, row.operator_state),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        confidence=row.confidence,
+        snapshot=row.snapshot,
+        thresholds=row.thresholds,
+        schedule_window=row.schedule_window,
+        latest=row.latest,
+        last_seq=row.last_seq,
+    )
+
+
+def action_view(row: OperatorAction) -> ActionView:
+    return ActionView(seq=row.seq, action=cast(Action, row.action), actor=row.actor, note=row.note, at=row.at)
+
+
+def subscription_view(row: Subscription) -> SubscriptionView:
+    return SubscriptionView(
+        id=row.id,
+        url=row.url,
+        secret=row.secret,
+        event_types=row.event_types,
+        active=row.active,
+        created_at=row.created_at,
+    )

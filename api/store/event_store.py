@@ -1,0 +1,202 @@
+"""Durable event store: current state per event, every record in one global sequence, and the webhook outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, cast
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from api.store.convert import action_view, event_view, stored_record
+from api.store.cursor import decode_cursor, encode_cursor
+from api.store.db import make_engine, make_sessions
+from api.store.models import Event, EventRecordRow, OperatorAction, OutboxRow, Subscription
+from api.store.outbox import Outbox
+from api.store.subscriptions import Subscriptions
+from api.store.types import (
+    Action,
+    DeliveryView,
+    EventDetail,
+    EventNotFound,
+    EventView,
+    InvalidTransition,
+    OperatorState,
+    StoredRecord,
+)
+from vision.types import EventRecord
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[StoredRecord], None]
+
+# Which operator actions each operator state allows; dismissed (a false alarm) and resolved are final.
+TRANSITIONS: dict[OperatorState, frozenset[Action]] = {
+    "open": frozenset({"acknowledged", "dismissed", "resolved"}),
+    "acknowledged": frozenset({"dismissed", "resolved"}),
+    "dismissed": frozenset(),
+    "resolved": frozenset(),
+}
+MAX_PAGE = 500
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class EventStore:
+    """Thread-safe: every call opens its own session; writes are serialised so ``seq`` commits in order.
+
+    Serialising writes in-process keeps SSE readers that resume from a seq from skipping a record whose
+    lower seq committed after a higher one (SQLite serialises writers anyway; PostgreSQL would not).
+    """
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = make_engine(database_url)
+        self.sessions = make_sessions(self.engine)
+        self._write_lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self.subscriptions = Subscriptions(self.sessions)
+        self.outbox = Outbox(self.sessions)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` with each record after it is committed (MQTT, SSE wake-ups, the outbox worker).
+
+        It runs in the writing thread, so it must not block; with several writers, calls may arrive
+        slightly out of ``seq`` order, which is why every message carries its seq.
+        """
+        self._listeners.append(listener)
+
+    def append(self, record: EventRecord) -> int:
+        """Store one lifecycle record and its outbox rows in one transaction; returns its seq."""
+        payload = {"event": record.to_json()}
+        with self._write_lock, self.sessions.begin() as session:
+            row = session.get(Event, record.id)
+            if row is None:
+                row = Event(id=record.id, operator_state="open", last_seq=0)
+                session.add(row)
+            row.type, row.camera, row.zone = record.type, record.camera, record.zone
+            row.lifecycle = record.lifecycle
+            row.started_at, row.ended_at = record.started_at, record.ended_at
+            row.confidence, row.snapshot = record.confidence, record.snapshot
+            row.thresholds, row.schedule_window = record.thresholds, record.schedule_window
+            row.latest = payload["event"]
+            stored = self._add_record(session, row, "lifecycle", record.lifecycle, record.at, payload)
+        self._notify(stored)
+        return stored.seq
+
+    def act(self, event_id: str, action: Action, actor: str, note: str | None = None) -> StoredRecord:
+        """Apply an operator action; it is also appended as a record, so it travels the alarm's channels."""
+        if action not in TRANSITIONS["open"]:
+            raise ValueError(f"unknown action {action!r}; expected one of {sorted(TRANSITIONS['open'])}")
+        at = _now()
+        with self._write_lock, self.sessions.begin() as session:
+            row = session.get(Event, event_id)
+            if row is None:
+                raise EventNotFound(f"no event {event_id!r}")
+            state = cast(OperatorState, row.operator_state)
+            if action not in TRANSITIONS[state]:
+                raise InvalidTransition(f"event {event_id!r} is {state}: cannot mark it {action}")
+            row.operator_state = action
+            detail = {"action": action, "actor": actor, "note": note, "at": at.isoformat()}
+            stored = self._add_record(session, row, "action", action, at, {"event": row.latest, "action": detail})
+            session.add(OperatorAction(event_id=event_id, seq=stored.seq, action=action, actor=actor, note=note, at=at))
+        self._notify(stored)
+        return stored
+
+    def _add_record(
+        self, session: Session, event: Event, kind: str, name: str, at: dt.datetime, payload: dict[str, Any]
+    ) -> StoredRecord:
+        row = EventRecordRow(event_id=event.id, kind=kind, name=name, at=at, payload=payload)
+        session.add(row)
+        session.flush()  # assigns seq
+        event.last_seq = row.seq
+        now = _now()
+        for sub in session.scalars(select(Subscription).where(Subscription.active.is_(True))):
+            if sub.event_types is None or event.type in sub.event_types:
+                session.add(OutboxRow(subscription_id=sub.id, seq=row.seq, next_attempt_at=now))
+        return stored_record(row, event.type)
+
+    def _notify(self, record: StoredRecord) -> None:
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:  # the record is committed: a failing listener must not fail the caller
+                log.exception("record listener %r failed for seq %d", listener, record.seq)
+
+    def list_events(
+        self,
+        *,
+        camera: str | None = None,
+        zone: str | None = None,
+        type: str | None = None,
+        state: OperatorState | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[EventView], str | None]:
+        """Events newest first (by start time); ``next_cursor`` is None on the last page."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = select(Event).order_by(Event.started_at.desc(), Event.id.desc()).limit(limit + 1)
+        for column, value in ((Event.camera, camera), (Event.zone, zone), (Event.type, type)):
+            if value is not None:
+                query = query.where(column == value)
+        if state is not None:
+            query = query.where(Event.operator_state == state)
+        if since is not None:
+            query = query.where(Event.started_at >= since)
+        if until is not None:
+            query = query.where(Event.started_at < until)
+        if cursor is not None:
+            after_started, after_id = decode_cursor(cursor)
+            query = query.where(
+                or_(Event.started_at < after_started, and_(Event.started_at == after_started, Event.id < after_id))
+            )
+        with self.sessions() as session:
+            rows = list(session.scalars(query))
+        page = [event_view(row) for row in rows[:limit]]
+        next_cursor = encode_cursor(page[-1].started_at, page[-1].id) if len(rows) > limit else None
+        return page, next_cursor
+
+    def get_event(self, event_id: str) -> EventDetail:
+        with self.sessions() as session:
+            row = session.get(Event, event_id)
+            if row is None:
+                raise EventNotFound(f"no event {event_id!r}")
+            records = session.scalars(
+                select(EventRecordRow).where(EventRecordRow.event_id == event_id).order_by(EventRecordRow.seq)
+            )
+            actions = session.scalars(
+                select(OperatorAction).where(OperatorAction.event_id == event_id).order_by(OperatorAction.seq)
+            )
+            return EventDetail(
+                event=event_view(row),
+                records=[stored_record(r, row.type) for r in records],
+                actions=[action_view(a) for a in actions],
+            )
+
+    def records_after(self, seq: int, limit: int = 100) -> list[StoredRecord]:
+        """Records with a seq above ``seq``, oldest first: SSE resumes from Last-Event-ID with this."""
+        query = (
+            select(EventRecordRow, Event.type)
+            .join(Event, Event.id == EventRecordRow.event_id)
+            .where(EventRecordRow.seq > seq)
+            .order_by(EventRecordRow.seq)
+            .limit(max(1, min(limit, MAX_PAGE)))
+        )
+        with self.sessions() as session:
+            return [stored_record(row, event_type) for row, event_type in session.execute(query)]
+
+    def delivery_status(self, event_id: str) -> list[DeliveryView]:
+        """Webhook deliveries of every record of the event, by seq then subscription."""
+        with self.sessions() as session:
+            if session.get(Event, event_id) is None:
+                raise EventNotFound(f"no event {event_id!r}")
+        return self.outbox.for_event(event_id)

@@ -1,0 +1,97 @@
+"""The webhook outbox as the delivery worker sees it: claim due rows, then record each attempt's outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.store.convert import stored_record
+from api.store.models import Event, EventRecordRow, OutboxRow, Subscription
+from api.store.types import DeliveryState, DeliveryView, StoredRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    outbox_id: int
+    subscription_id: int
+    url: str
+    secret: str
+    attempt: int  # 1 for the first try
+    record: StoredRecord
+
+
+class Outbox:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Delivery]:
+        """Take up to ``limit`` due deliveries of active subscriptions, oldest record first.
+
+        The attempt is counted and the row pushed ``lease`` ahead before sending: a process that dies
+        mid-send leaves it to be retried after the lease (at least once, never lost), and another
+        worker does not take it meanwhile (SKIP LOCKED on PostgreSQL; SQLite serialises writers).
+        """
+        query = (
+            select(OutboxRow, Subscription, EventRecordRow, Event.type)
+            .join(Subscription, Subscription.id == OutboxRow.subscription_id)
+            .join(EventRecordRow, EventRecordRow.seq == OutboxRow.seq)
+            .join(Event, Event.id == EventRecordRow.event_id)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, Subscription.active.is_(True))
+            .order_by(OutboxRow.seq, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(of=OutboxRow, skip_locked=True)
+        )
+        with self._sessions.begin() as session:
+            claimed = []
+            for row, sub, record, event_type in session.execute(query):
+                row.attempts += 1
+                row.next_attempt_at = now + lease
+                claimed.append(
+                    Delivery(row.id, sub.id, sub.url, sub.secret, row.attempts, stored_record(record, event_type))
+                )
+            return claimed
+
+    def succeeded(self, outbox_id: int, status_code: int) -> None:
+        with self._sessions.begin() as session:
+            row = session.get_one(OutboxRow, outbox_id)
+            row.status, row.last_status_code, row.last_error = "delivered", status_code, None
+            row.delivered_at = dt.datetime.now(dt.UTC)
+
+    def retry_at(self, outbox_id: int, when: dt.datetime, error: str, status_code: int | None) -> None:
+        with self._sessions.begin() as session:
+            row = session.get_one(OutboxRow, outbox_id)
+            row.next_attempt_at, row.last_error, row.last_status_code = when, error, status_code
+
+    def give_up(self, outbox_id: int, error: str, status_code: int | None) -> None:
+        with self._sessions.begin() as session:
+            row = session.get_one(OutboxRow, outbox_id)
+            row.status, row.last_error, row.last_status_code = "failed", error, status_code
+
+    def for_event(self, event_id: str) -> list[DeliveryView]:
+        query = (
+            select(OutboxRow, Subscription.url, EventRecordRow.name)
+            .join(Subscription, Subscription.id == OutboxRow.subscription_id)
+            .join(EventRecordRow, EventRecordRow.seq == OutboxRow.seq)
+            .where(EventRecordRow.event_id == event_id)
+            .order_by(OutboxRow.seq, OutboxRow.subscription_id)
+        )
+        with self._sessions() as session:
+            return [
+                DeliveryView(
+                    subscription_id=row.subscription_id,
+                    url=url,
+                    seq=row.seq,
+                    record=f"event.{name}",
+                    status=cast(DeliveryState, row.status),
+                    attempts=row.attempts,
+                    next_attempt_at=row.next_attempt_at,
+                    last_error=row.last_error,
+                    last_status_code=row.last_status_code,
+                    delivered_at=row.delivered_at,
+                )
+                for row, url, name in session.execute(query)
+            ]

@@ -1,0 +1,113 @@
+"""Webhook subscriptions: where records are delivered, signed with a per-subscription secret."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+from types import EllipsisType
+from typing import get_args
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.store.convert import subscription_view
+from api.store.models import Subscription
+from api.store.types import SubscriptionNotFound, SubscriptionView
+from vision.types import EventType
+
+SECRET_PREFIX = "whsec_"  # Standard Webhooks secret format: whsec_<base64 of the key bytes>
+EVENT_TYPES = frozenset(get_args(EventType))
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _check_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"webhook url must be http(s)://host/...: {url!r}")
+    return url
+
+
+def _check_secret(secret: str) -> str:
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except binascii.Error as exc:
+        raise ValueError("webhook secret must be whsec_<base64>") from exc
+    if not secret.startswith(SECRET_PREFIX) or len(key) < 24:
+        raise ValueError("webhook secret must be whsec_<base64> of at least 24 bytes")
+    return secret
+
+
+def _check_types(event_types: list[str] | None) -> list[str] | None:
+    if event_types is None:
+        return None
+    unknown = set(event_types) - EVENT_TYPES
+    if unknown or not event_types:
+        raise ValueError(f"event types must be a non-empty subset of {sorted(EVENT_TYPES)}, or None for all")
+    return sorted(set(event_types))
+
+
+class Subscriptions:
+    """CRUD; deleting one also deletes its delivery history (deactivate it to keep the history)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def create(self, url: str, event_types: list[str] | None = None, secret: str | None = None) -> SubscriptionView:
+        row = Subscription(
+            url=_check_url(url),
+            secret=new_secret() if secret is None else _check_secret(secret),
+            event_types=_check_types(event_types),
+            active=True,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        with self._sessions.begin() as session:
+            session.add(row)
+            session.flush()
+            return subscription_view(row)
+
+    def get(self, subscription_id: int) -> SubscriptionView:
+        with self._sessions() as session:
+            return subscription_view(self._row(session, subscription_id))
+
+    def list_all(self) -> list[SubscriptionView]:
+        with self._sessions() as session:
+            return [subscription_view(row) for row in session.scalars(select(Subscription).order_by(Subscription.id))]
+
+    def update(
+        self,
+        subscription_id: int,
+        *,
+        url: str | None = None,
+        event_types: list[str] | EllipsisType | None = ...,
+        active: bool | None = None,
+    ) -> SubscriptionView:
+        """Change the given fields; ``event_types=None`` means every type, leaving it out keeps the filter.
+
+        Pending deliveries of an inactive subscription wait, and go out if it is made active again.
+        """
+        with self._sessions.begin() as session:
+            row = self._row(session, subscription_id)
+            if url is not None:
+                row.url = _check_url(url)
+            if not isinstance(event_types, EllipsisType):
+                row.event_types = _check_types(event_types)
+            if active is not None:
+                row.active = active
+            return subscription_view(row)
+
+    def delete(self, subscription_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.delete(self._row(session, subscription_id))
+
+    @staticmethod
+    def _row(session: Session, subscription_id: int) -> Subscription:
+        row = session.get(Subscription, subscription_id)
+        if row is None:
+            raise SubscriptionNotFound(f"no webhook subscription {subscription_id}")
+        return row
