@@ -36,8 +36,17 @@ class StreamInfo:
     codec: str
 
 
+# FFmpeg demuxers for text art (ANSI, BIN, XBIN, ADF, IDF): they accept almost any text as a video.
+TEXT_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf"})
+
+
 def _is_url(source: str) -> bool:
     return "://" in source
+
+
+def _input_format(source: str) -> str | None:
+    # A device node has no file header to probe: FFmpeg must be told it is a V4L2 capture device.
+    return "v4l2" if source.startswith("/dev/video") else None
 
 
 def _open_options(source: str, rtsp_transport: str) -> dict[str, str]:
@@ -57,18 +66,30 @@ class VideoReader:
         read_timeout_s: float = 5.0,
         rtsp_transport: str = "tcp",
         decoder_threads: int = 0,
+        analyze_s: float | None = None,
     ) -> None:
         self.source = source
         if not _is_url(source) and not source.startswith("/dev/") and not Path(source).is_file():
             raise SourceError(f"{source}: no such file")
         options = {k: v for k, v in _open_options(source, rtsp_transport).items() if v}
+        if analyze_s is not None:
+            # FFmpeg probes 5 s of a live stream before open returns by default; a reconnecting
+            # camera needs far less to learn the codec and frame size of one H.264 stream.
+            options["analyzeduration"] = str(int(analyze_s * 1_000_000))
         try:
-            self._container = av.open(source, options=options, timeout=(open_timeout_s, read_timeout_s))
+            self._container = av.open(
+                source, format=_input_format(source), options=options, timeout=(open_timeout_s, read_timeout_s)
+            )
         except av.error.FFmpegError as exc:
             raise SourceError(f"{source}: cannot open ({_reason(exc)})") from exc
         if not self._container.streams.video:
             self._container.close()
             raise SourceError(f"{source}: has no video stream")
+        demuxer = self._container.format.name
+        if demuxer in TEXT_FORMATS:
+            # FFmpeg renders any text (an HTTP error page, a log) as ANSI art "video": refuse it.
+            self._container.close()
+            raise SourceError(f"{source}: is text, not video (FFmpeg read it as {demuxer!r})")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         if decoder_threads:
@@ -90,13 +111,19 @@ class VideoReader:
     def frames(self) -> Iterator[VideoFrame]:
         """Decoded frames in order; raises ``SourceError`` on corrupt data or a read timeout."""
         origin: float | None = None
+        last = -1.0
         index = 0
         fps = self.info.fps or 25.0
+        # AVI stores no presentation times: FFmpeg guesses them from decode order, which B-frames scramble.
+        # AVI is constant-rate by design, so the frame index is the true clock there.
+        constant_rate = self._container.format.name == "avi"
         try:
             for frame in self._container.decode(self._stream):
-                t = frame.time if frame.time is not None else index / fps
+                t = index / fps if constant_rate or frame.time is None else frame.time
                 origin = t if origin is None else origin
-                yield VideoFrame(frame.to_ndarray(format="bgr24"), max(0.0, t - origin), index)
+                # Rules and tracker need a clock that never runs backwards, whatever the container says.
+                last = max(t - origin, last + 1e-3) if index else 0.0
+                yield VideoFrame(frame.to_ndarray(format="bgr24"), last, index)
                 index += 1
         except av.error.FFmpegError as exc:
             raise SourceError(f"{self.source}: read failed after {index} frames ({_reason(exc)})") from exc
