@@ -24,6 +24,40 @@ class CameraConfig(StrictModel):
         True, description="Live runtime only: pace a local file at its frame rate, as a camera would deliver it."
     )
     loop: bool = Field(False, description="Live runtime only: restart a local file at its end.")
+    stall_after_s: float = Field(
+        2.0,
+        gt=0.0,
+        le=120.0,
+        description="Live runtime: seconds without a frame before the watchdog reports the camera 'stalled' "
+        "(the blocked read itself gives up after read_timeout_s and the camera reconnects).",
+    )
+    reconnect_min_s: float = Field(
+        0.5, gt=0.0, le=60.0, description="Live runtime: first wait before reopening a failed source."
+    )
+    reconnect_max_s: float = Field(
+        30.0, gt=0.0, le=3600.0, description="Live runtime: longest wait between reopen attempts (doubling backoff)."
+    )
+    reconnect_jitter: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Live runtime: each backoff wait is scaled by a random factor in 1 +/- this, so cameras that "
+        "failed together do not retry in lockstep.",
+    )
+    buffer_frames: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Live runtime: decoded frames held for the detector; when full the oldest is dropped "
+        "(latest frame wins), so a slow detector never builds up latency.",
+    )
+    max_frame_age_s: float = Field(
+        2.0,
+        gt=0.0,
+        le=60.0,
+        description="Live runtime: a frame older than this (since decode) when the scheduler takes it is dropped "
+        "as stale.",
+    )
     masks: list[ValidPolygon] = Field(
         default_factory=list,
         description="Areas whose detections are ignored (anchor inside), e.g. a post that looks like a person.",
@@ -36,6 +70,14 @@ class CameraConfig(StrictModel):
         for mask in masks:
             check_polygon(mask)
         return masks
+
+    @model_validator(mode="after")
+    def _backoff_ordered(self) -> CameraConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError(
+                f"reconnect_max_s ({self.reconnect_max_s}) must be >= reconnect_min_s ({self.reconnect_min_s})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_zone_ids(self) -> CameraConfig:

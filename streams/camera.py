@@ -1,0 +1,321 @@
+"""One camera: a thread that keeps a source open, decodes it, and hands frames to a ``FrameSlot``.
+
+States::
+
+    connecting -> running <-> stalled
+         |           |           |
+         v           v           v
+    reconnecting (backoff, reopen) -> running ...        any state -> stopped
+
+A dead source never blocks the thread for long: opening gives up after ``open_timeout_s`` and a
+read after ``read_timeout_s`` (FFmpeg interrupt callback). While a read is blocked the ``Watchdog``
+(one thread for all cameras) reports ``stalled`` from the time of the last frame. Failures are
+reported through the state listener with the reason; there are never placeholder frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from streams.buffer import FrameSlot
+from streams.config import CameraConfig
+from streams.decode import SourceError, VideoReader
+
+log = logging.getLogger(__name__)
+
+# Long enough for FFmpeg to learn codec and size of a live stream, short enough for a fast reconnect.
+LIVE_ANALYZE_S = 0.5
+END_OF_FILE = "end of file"
+
+
+class CameraState(StrEnum):
+    CONNECTING = "connecting"
+    RUNNING = "running"
+    STALLED = "stalled"
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    camera: str
+    state: CameraState
+    previous: CameraState
+    message: str | None  # why: the source error, "no frame for 2.0 s", "end of file", ...
+    at: dt.datetime  # UTC
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedFrame:
+    camera: str
+    image: np.ndarray  # (H, W, 3) uint8 BGR
+    t_s: float  # camera clock: monotonic seconds since the worker started, continuous across reconnects
+    wall: dt.datetime  # UTC time of the frame
+    index: int  # frames delivered by this worker, 0-based
+    session: int  # increments at every (re)open or loop: the analytics timeline restarts there
+    captured_mono: float  # time.monotonic() when decoding finished, for end-to-end latency
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStats:
+    state: CameraState
+    frames_in: int
+    fps: float  # delivery rate over the last frames
+    last_frame_age_s: float | None
+    reconnect_attempts: int
+    reconnects: int  # attempts that delivered frames again
+    last_error: str | None
+    dropped: dict[str, int]  # frames dropped in the slot, by reason
+
+
+def is_local_file(source: str) -> bool:
+    return "://" not in source and not source.startswith("/dev/")
+
+
+def backoff_delay(failures: int, min_s: float, max_s: float, jitter: float, rng: random.Random) -> float:
+    """Doubling wait for the n-th consecutive failure (n >= 1), capped, scaled by a random 1 +/- jitter."""
+    base = min(max_s, min_s * 2.0 ** min(failures - 1, 30))
+    return base * (1.0 + jitter * rng.uniform(-1.0, 1.0))
+
+
+class CameraWorker:
+    """Owns one thread; ``start`` once, ``stop`` + ``join`` to end it."""
+
+    def __init__(
+        self,
+        config: CameraConfig,
+        slot: FrameSlot[CapturedFrame],
+        on_state: Callable[[StateChange], None],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.slot = slot
+        self._on_state = on_state
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"camera-{config.id}", daemon=True)
+        # State and counters are written by the camera thread and the watchdog, read by anyone.
+        self._lock = threading.RLock()
+        self._state = CameraState.STOPPED  # until start()
+        self._message: str | None = None
+        self._frames_in = 0
+        self._recent: deque[float] = deque(maxlen=32)  # this session's capture times, for the fps estimate
+        self._last_frame: float | None = None  # monotonic time of the last frame, for the watchdog
+        self._reconnect_attempts = 0
+        self._reconnects = 0
+        self._last_error: str | None = None
+        self._t0 = time.monotonic()
+        self._last_t = -1.0
+        self._session = -1
+
+    @property
+    def camera_id(self) -> str:
+        return self.config.id
+
+    @property
+    def state(self) -> CameraState:
+        with self._lock:
+            return self._state
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self._set_state(CameraState.CONNECTING, f"opening {self.config.source}")  # before the thread can report
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to end; it notices between frames or when a blocked open/read times out."""
+        self._stop.set()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait for the thread; True once it has ended."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    @property
+    def max_block_s(self) -> float:
+        """The longest the thread can stay inside FFmpeg before it sees ``stop``."""
+        return self.config.open_timeout_s + self.config.read_timeout_s
+
+    def check_watchdog(self, now: float) -> None:
+        """Report ``stalled`` when a running camera has not delivered a frame for ``stall_after_s``."""
+        with self._lock:
+            if self._state is not CameraState.RUNNING or self._last_frame is None:
+                return
+            silent = now - self._last_frame
+            if silent > self.config.stall_after_s:
+                self._set_state(CameraState.STALLED, f"no frame for {silent:.1f} s")
+
+    def stats(self) -> CameraStats:
+        with self._lock:
+            recent = self._recent
+            fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
+            return CameraStats(
+                state=self._state,
+                frames_in=self._frames_in,
+                fps=fps,
+                last_frame_age_s=None if self._last_frame is None else time.monotonic() - self._last_frame,
+                reconnect_attempts=self._reconnect_attempts,
+                reconnects=self._reconnects,
+                last_error=self._last_error,
+                dropped=self.slot.drops,
+            )
+
+    # ------------------------------------------------------------------ camera thread
+
+    def _run(self) -> None:
+        message = "stopped"
+        try:
+            self._loop()
+        except Exception as exc:  # a bug must not end the camera silently
+            log.exception("camera %s: worker failed", self.camera_id)
+            message = f"internal error: {exc!r}"
+            self._fail(message)
+        finally:
+            self.slot.clear()
+        with self._lock:
+            if self._state is not CameraState.STOPPED:  # "end of file" has already been reported
+                self._set_state(CameraState.STOPPED, message)
+
+    def _loop(self) -> None:
+        cfg = self.config
+        failures = 0  # consecutive sessions that delivered no frame
+        while not self._stop.is_set():
+            delivered = 0
+            try:
+                delivered, ended = self._session_once()
+            except SourceError as exc:
+                error = str(exc)
+            else:
+                if self._stop.is_set():
+                    return
+                if ended is not None and is_local_file(cfg.source):
+                    if ended != END_OF_FILE:
+                        self._fail(ended)
+                    if not cfg.loop:
+                        self._set_state(CameraState.STOPPED, ended)
+                        return
+                    continue  # looping is not a failure: reopen at once
+                error = f"{cfg.source}: stream ended"
+            if self._stop.is_set():
+                return
+            failures = 0 if delivered else failures + 1
+            self._fail(error)
+            self._set_state(CameraState.RECONNECTING, error)
+            delay = backoff_delay(
+                max(failures, 1), cfg.reconnect_min_s, cfg.reconnect_max_s, cfg.reconnect_jitter, self._rng
+            )
+            if self._stop.wait(delay):
+                return
+            with self._lock:
+                self._reconnect_attempts += 1
+
+    def _session_once(self) -> tuple[int, str | None]:
+        """Open, decode until the source ends or ``stop``.
+
+        Returns the frames delivered and why the source ended by itself (None when stopped).
+        """
+        cfg = self.config
+        live = not is_local_file(cfg.source)
+        reader = VideoReader(
+            cfg.source,
+            open_timeout_s=cfg.open_timeout_s,
+            read_timeout_s=cfg.read_timeout_s,
+            rtsp_transport=cfg.rtsp_transport,
+            analyze_s=LIVE_ANALYZE_S if live else None,
+        )
+        pace = cfg.realtime and not live
+        delivered = 0
+        with reader:
+            self._session += 1
+            with self._lock:
+                self._recent.clear()  # the rate of this session, not averaged over the outage
+            start_mono = time.monotonic()
+            start_wall = dt.datetime.now(dt.UTC)
+            # Camera clock = monotonic time since start() at the session's first frame + media time:
+            # smooth within a session (media timestamps), and it runs on through an outage.
+            base = start_mono - self._t0
+            for frame in reader.frames():
+                if pace:
+                    # Deliver a file as the camera would have: at its timestamps, not as fast as it decodes.
+                    delay = start_mono + frame.t_s - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        return delivered, None
+                if self._stop.is_set():
+                    return delivered, None
+                self._deliver(frame.image, base + frame.t_s, start_wall + dt.timedelta(seconds=frame.t_s))
+                delivered += 1
+        expected = reader.info.frame_count
+        # FFmpeg ends a cut-off file without an error; the header's frame count tells it was cut.
+        if not live and expected and delivered < expected - max(2, expected // 50):
+            return delivered, f"{cfg.source}: ended after {delivered} of {expected} frames (truncated or corrupt file)"
+        return delivered, END_OF_FILE
+
+    def _deliver(self, image: np.ndarray, t_s: float, wall: dt.datetime) -> None:
+        captured = time.monotonic()
+        t_s = max(t_s, self._last_t + 1e-3)  # media time may repeat or step back across sessions
+        self._last_t = t_s
+        with self._lock:
+            index = self._frames_in
+            self._frames_in += 1
+            self._recent.append(captured)
+            self._last_frame = captured
+            if self._state is not CameraState.RUNNING:
+                if self._state is CameraState.RECONNECTING:
+                    self._reconnects += 1
+                self._set_state(CameraState.RUNNING, None)
+        self.slot.put(CapturedFrame(self.camera_id, image, t_s, wall, index, self._session, captured), captured)
+
+    def _fail(self, error: str) -> None:
+        with self._lock:
+            self._last_error = error
+        log.debug("camera %s: %s", self.camera_id, error)
+
+    def _set_state(self, state: CameraState, message: str | None) -> None:
+        """Report a change of state, or of the reason while the state stays (a new error)."""
+        with self._lock:
+            previous = self._state
+            if state is previous and message == self._message:
+                return
+            self._state = state
+            self._message = message
+            self._emit(state, previous, message)
+
+    def _emit(self, state: CameraState, previous: CameraState, message: str | None) -> None:
+        try:
+            self._on_state(StateChange(self.camera_id, state, previous, message, dt.datetime.now(dt.UTC)))
+        except Exception:  # a broken listener must not take the camera down
+            log.exception("camera %s: state listener failed", self.camera_id)
+
+
+class Watchdog:
+    """One thread for all cameras: checks every ``interval_s`` how long ago each delivered a frame."""
+
+    def __init__(self, workers: list[CameraWorker], interval_s: float = 0.2) -> None:
+        self._workers = workers
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="camera-watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> bool:
+        self._stop.set()
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            now = time.monotonic()
+            for worker in self._workers:
+                worker.check_watchdog(now)
