@@ -225,3 +225,16 @@ def test_schedule_window_switches_crowding_thresholds():
 def test_unknown_class_names_name_the_field():
     with pytest.raises(ValueError, match=r"zones\.gate\.weapon\.classes.*'rifle'.*person"):
         WeaponMonitor(WeaponRule(classes=["rifle"]), CLASSES, "zones.gate.weapon")
+
+
+def test_loitering_does_not_start_while_the_track_is_out_of_view() -> None:
+    """Dwell reaches the threshold during the grace period after the person left: no alarm."""
+    monitor = LoiteringMonitor(LoiteringRule(dwell_s=10, grace_s=3), ["person"])
+    person = Detections(np.array([[100, 100, 150, 300]]), np.array([0.9]), np.array([0]), np.array([7]))
+    t = 0.0
+    while t < 9.0:  # seen for 9 s, below the 10 s dwell
+        assert not monitor.observe(person, meta(t), ()).firing
+        t += 0.2
+    while t < 12.0:  # gone; the remembered stay crosses 10 s inside the 3 s grace
+        assert not monitor.observe(Detections.empty(), meta(t), ()).firing
+        t += 0.2

@@ -46,6 +46,7 @@ class LoiteringMonitor:
 
     def reset(self) -> None:
         self._stays: dict[int, _Stay] = {}
+        self._loiterers: tuple[int, ...] = ()
 
     def observe(self, in_zone: Detections, meta: FrameMeta, active_windows: tuple[str, ...]) -> RuleState:
         rule, t = self.rule, meta.t_s
@@ -70,7 +71,16 @@ class LoiteringMonitor:
         self._stays = {tid: s for tid, s in self._stays.items() if t - s.seen_s <= rule.grace_s}
 
         dwell = {tid: t - s.entry_s for tid, s in self._stays.items() if s.moved}
-        loiterers = tuple(sorted(tid for tid, d in dwell.items() if d >= rule.dwell_s))
+        # Grace keeps a loiterer's alarm through a brief occlusion, but a track must be in view to start one:
+        # someone who left must not trigger an alarm while their track is merely remembered.
+        loiterers = tuple(
+            sorted(
+                tid
+                for tid, d in dwell.items()
+                if d >= rule.dwell_s and (self._stays[tid].seen_s == t or tid in self._loiterers)
+            )
+        )
+        self._loiterers = loiterers
         return RuleState(
             firing=bool(loiterers),
             track_ids=loiterers,
