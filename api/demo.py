@@ -6,8 +6,8 @@ from pathlib import Path
 
 from api.analyze import analyze_clip
 from api.config_loader import load_config
-from api.samples import resolve_sample
 from api.sample_check import contract_problems, contracts, read_events
+from api.samples import resolve_sample
 from api.settings import Settings
 
 

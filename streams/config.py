@@ -6,7 +6,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from vision.config import Identifier, StrictModel, ValidPolygon, ZoneConfig, check_polygon
+from vision.config import (
+    Identifier,
+    StrictModel,
+    ValidPolygon,
+    ZoneConfig,
+    check_polygon,
+)
 
 
 class CameraConfig(StrictModel):

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from streams.buffer import FrameSlot
-from streams.camera import CameraState, CameraWorker, CapturedFrame, StateChange, Watchdog
+from streams.camera import (
+    CameraState,
+    CameraWorker,
+    CapturedFrame,
+    StateChange,
+    Watchdog,
+)
 from streams.config import CameraConfig
 from streams.replay import DetectionSchedule
 from streams.scheduler import AnalysisSink, EventSink, Lane, Scheduler

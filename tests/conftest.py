@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from api.model_store import load_detector, load_manifest
 from api.settings import Settings, get_settings
+from tests.rtsp_server import RtspServer, prepare_clip
+from vision.config import DetectorConfig
+from vision.detector import Detector
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +31,20 @@ def models_dir(settings: Settings) -> Path:
     path = settings.models_dir
     assert path.is_dir(), f"models not found in {path}; set GATEWATCH_MODELS_DIR"
     return path
+
+
+# Live-camera tests: vtest.avi prepared once for GStreamer's RTSP server, and a shared yolox_nano.
+@pytest.fixture(scope="session")
+def clip(samples_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return prepare_clip(samples_dir / "vtest.avi", tmp_path_factory.mktemp("rtsp"))
+
+
+@pytest.fixture
+def server(clip: Path) -> Iterator[RtspServer]:
+    with RtspServer(clip) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def detector(settings: Settings) -> Detector:
+    return load_detector(DetectorConfig(), settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))

@@ -14,35 +14,16 @@ from pathlib import Path
 import pytest
 
 from api.config import GatewatchConfig
-from api.model_store import load_detector, load_manifest
-from api.settings import Settings
 from streams.buffer import FrameSlot
 from streams.camera import CameraState, CameraWorker, StateChange, Watchdog
 from streams.config import CameraConfig
 from streams.runtime import Runtime
-from tests.rtsp_server import RtspServer, free_port, prepare_clip, wait_until
-from vision.config import DetectorConfig
+from tests.rtsp_server import RtspServer, free_port, wait_until
 from vision.detector import Detector
 
 # Short timeouts and backoff keep a fault test to seconds; the defaults are for real networks.
 FAST = {"open_timeout_s": 2.0, "read_timeout_s": 1.5, "stall_after_s": 0.5,
         "reconnect_min_s": 0.1, "reconnect_max_s": 0.5}
-
-
-@pytest.fixture(scope="module")
-def clip(samples_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepare_clip(samples_dir / "vtest.avi", tmp_path_factory.mktemp("rtsp"))
-
-
-@pytest.fixture
-def server(clip: Path) -> Iterator[RtspServer]:
-    with RtspServer(clip) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def detector(settings: Settings) -> Detector:
-    return load_detector(DetectorConfig(), settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
 
 
 @pytest.fixture(scope="module")

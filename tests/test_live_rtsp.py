@@ -8,42 +8,22 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from api.config import GatewatchConfig
-from api.model_store import load_detector, load_manifest
-from api.settings import Settings
 from streams.buffer import FrameSlot
 from streams.camera import CameraState, CameraWorker, CapturedFrame, StateChange
 from streams.config import CameraConfig
 from streams.runtime import Runtime
-from tests.rtsp_server import RtspServer, prepare_clip, wait_until
-from vision.config import DetectorConfig
+from tests.rtsp_server import RtspServer, wait_until
 from vision.detector import Detector
 from vision.types import EventRecord
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 # vtest.avi has 3-9 people walking at any time: 3 for a second is crowded at once.
 CROWDING_ZONE = {"id": "junction", "polygon": WHOLE_FRAME, "crowding": {"min_count": 3, "min_duration_s": 1.0}}
-
-
-@pytest.fixture(scope="module")
-def clip(samples_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return prepare_clip(samples_dir / "vtest.avi", tmp_path_factory.mktemp("rtsp"))
-
-
-@pytest.fixture
-def server(clip: Path) -> Iterator[RtspServer]:
-    with RtspServer(clip) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def detector(settings: Settings) -> Detector:
-    return load_detector(DetectorConfig(), settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
 
 
 def test_rtsp_frames_flow_and_events_fire_as_from_the_file(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import cast
 
 from api.store.models import Event, EventRecordRow, OperatorAction, Subscription
-from api.store.types import Action, ActionView, EventView, OperatorState, RecordKind, StoredRecord, SubscriptionView
+from api.store.types import (
+    Action,
+    ActionView,
+    EventView,
+    OperatorState,
+    RecordKind,
+    StoredRecord,
+    SubscriptionView,
+)
 
 
 def stored_record(row: EventRecordRow, event_type: str) -> StoredRecord:

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from api.store.convert import action_view, event_view, stored_record
 from api.store.cursor import decode_cursor, encode_cursor
 from api.store.db import make_engine, make_sessions
-from api.store.models import Event, EventRecordRow, OperatorAction, OutboxRow, Subscription
+from api.store.models import (
+    Event,
+    EventRecordRow,
+    OperatorAction,
+    OutboxRow,
+    Subscription,
+)
 from api.store.outbox import Outbox
 from api.store.subscriptions import Subscriptions
 from api.store.types import (
