@@ -81,7 +81,7 @@ def test_server_killed_then_back(server: RtspServer, samples_dir: Path, detector
         file_before = runtime.status()["file"].frames_in
 
         server.kill()
-        down = wait_until(
+        wait_until(
             lambda: runtime.status()["rtsp"].state is CameraState.RECONNECTING,
             FAST["stall_after_s"] + FAST["read_timeout_s"],
             "reconnecting within the watchdog timeout",
@@ -90,7 +90,7 @@ def test_server_killed_then_back(server: RtspServer, samples_dir: Path, detector
         file_during = runtime.status()["file"]
 
         server.start()
-        back = wait_until(lambda: runtime.status()["rtsp"].state is CameraState.RUNNING, 5.0, "running again")
+        wait_until(lambda: runtime.status()["rtsp"].state is CameraState.RUNNING, 5.0, "running again")
         status = runtime.status()
     finally:
         assert runtime.stop(), "a thread did not end"
