@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from vision.config import (
     Identifier,
     StrictModel,
     ValidPolygon,
     ZoneConfig,
-    check_polygon,
 )
 
 
@@ -69,13 +68,6 @@ class CameraConfig(StrictModel):
         description="Areas whose detections are ignored (anchor inside), e.g. a post that looks like a person.",
     )
     zones: list[ZoneConfig] = Field(default_factory=list, description="Zones and the rules that watch them.")
-
-    @field_validator("masks")
-    @classmethod
-    def _valid_masks(cls, masks: list[list[tuple[float, float]]]) -> list[list[tuple[float, float]]]:
-        for mask in masks:
-            check_polygon(mask)
-        return masks
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> CameraConfig:

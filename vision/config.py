@@ -10,7 +10,14 @@ import datetime as dt
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from vision.geometry import polygon_problem
 
@@ -41,7 +48,8 @@ def check_polygon(points: list[Point]) -> list[Point]:
     return points
 
 
-ValidPolygon = Annotated[Polygon, Field(min_length=3)]
+# Point count, frame bounds, self-intersection and area, checked wherever a polygon is configured.
+ValidPolygon = Annotated[Polygon, Field(min_length=3), AfterValidator(check_polygon)]
 
 
 # ---------------------------------------------------------------- detector / tracker
@@ -174,8 +182,3 @@ class ZoneConfig(StrictModel):
     weapon: WeaponRule | None = Field(None, description="Weapon rule for this zone; absent = off.")
     loitering: LoiteringRule | None = Field(None, description="Loitering rule for this zone; absent = off.")
     crowding: CrowdingRule | None = Field(None, description="Crowding rule for this zone; absent = off.")
-
-    @field_validator("polygon")
-    @classmethod
-    def _valid_polygon(cls, points: list[Point]) -> list[Point]:
-        return check_polygon(points)
