@@ -119,19 +119,25 @@ def test_stored_records_are_published_on_the_events_topic(tmp_path: Path, broker
 def test_camera_status_is_retained_for_late_subscribers(broker: Broker) -> None:
     publisher = MqttPublisher("127.0.0.1", broker.port)
     publisher.start()
+    # Status goes out asynchronously: a subscriber present all along sees each change arrive at the broker,
+    # so the next one really subscribes late and can only get it as the retained copy.
+    watcher = Subscriber(broker.port, "gatewatch/gate1/status")
     try:
         publisher.set_camera_online("gate1", True)
+        assert watcher.next()[:2] == ("gatewatch/gate1/status", "online")
         late = Subscriber(broker.port, "gatewatch/gate1/status")
         assert late.next() == ("gatewatch/gate1/status", "online", True)
         late.close()
 
         publisher.set_camera_online("gate1", False)
+        assert watcher.next()[:2] == ("gatewatch/gate1/status", "offline")
         later = Subscriber(broker.port, "gatewatch/gate1/status")
         assert later.next() == ("gatewatch/gate1/status", "offline", True)
         later.close()
         with pytest.raises(ValueError):
             publisher.status_topic("gate/1")
     finally:
+        watcher.close()
         publisher.stop()
 
 
