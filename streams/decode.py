@@ -5,6 +5,7 @@ Failures become ``SourceError`` with a message a person can act on, never a blan
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,48 @@ class SourceError(Exception):
     """A source could not be opened or read; the message says which and why."""
 
 
+class Picture:
+    """A decoded picture, converted to BGR on first use and only once (thread-safe).
+
+    Live cameras decode every frame but analyse few of them (5 of 25 per second are detected; the
+    rest are coasted without looking at pixels, and a slow scheduler drops superseded frames unseen).
+    The YUV->BGR conversion costs about half as much again as decoding a 720p frame, so it is only
+    paid for frames someone looks at.
+    """
+
+    __slots__ = ("_bgr", "_frame", "_lock", "height", "width")
+
+    def __init__(self, frame: av.VideoFrame | np.ndarray) -> None:
+        self._lock = threading.Lock()
+        self._frame: av.VideoFrame | None
+        if isinstance(frame, np.ndarray):
+            self._frame, self._bgr = None, frame
+            self.height, self.width = frame.shape[:2]
+        else:
+            self._frame, self._bgr = frame, None
+            self.width, self.height = frame.width, frame.height
+
+    def bgr(self) -> np.ndarray:
+        """(H, W, 3) uint8 BGR."""
+        if self._bgr is None:
+            with self._lock:
+                if self._bgr is None:
+                    assert self._frame is not None
+                    self._bgr = self._frame.to_ndarray(format="bgr24")
+                    self._frame = None  # the decoder's buffer goes back to its pool
+        return self._bgr
+
+
 @dataclass(frozen=True, slots=True)
 class VideoFrame:
-    image: np.ndarray  # (H, W, 3) uint8 BGR
+    picture: Picture
     t_s: float  # media seconds from the first frame
     index: int  # decode order, 0-based
+
+    @property
+    def image(self) -> np.ndarray:
+        """(H, W, 3) uint8 BGR, converted on first use."""
+        return self.picture.bgr()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +161,7 @@ class VideoReader:
                 origin = t if origin is None else origin
                 # Rules and tracker need a clock that never runs backwards, whatever the container says.
                 last = max(t - origin, last + 1e-3) if index else 0.0
-                yield VideoFrame(frame.to_ndarray(format="bgr24"), last, index)
+                yield VideoFrame(Picture(frame), last, index)
                 index += 1
         except av.error.FFmpegError as exc:
             raise SourceError(f"{self.source}: read failed after {index} frames ({_reason(exc)})") from exc

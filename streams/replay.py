@@ -90,7 +90,7 @@ def replay(
     pending = next(frames, None)
     while pending is not None:
         frame, decode_ms = pending
-        height, width = frame.image.shape[:2]
+        height, width = frame.picture.height, frame.picture.width  # converted to BGR only if looked at
         meta = FrameMeta(frame.t_s, start_wall + dt.timedelta(seconds=frame.t_s), width, height, frame.index)
         stage_ms = {"decode": decode_ms}
         detected = schedule.due(frame.t_s)

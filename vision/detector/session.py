@@ -69,6 +69,9 @@ def create_session(path: Path, threads: int, device: str = "cpu") -> ort.Inferen
         raise ModelError(f"model file {path} does not exist")
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    # Idle pool threads would spin-wait after every run; between a camera's detections that burns a
+    # core the decoder threads need (measured by `gatewatch bench`, see bench/README.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
