@@ -36,6 +36,7 @@ class FrameSlot(Generic[T]):
         policy: DropPolicy = "drop_oldest",
         max_age_s: float | None = None,
         on_put: Callable[[], None] | None = None,
+        on_drop: Callable[[DropReason, int], None] | None = None,
     ) -> None:
         if not 1 <= capacity <= 64:
             raise ValueError(f"capacity must be 1..64, got {capacity}")
@@ -45,6 +46,7 @@ class FrameSlot(Generic[T]):
         self.policy = policy
         self.max_age_s = max_age_s
         self._on_put = on_put  # wakes the consumer without it polling
+        self._on_drop = on_drop  # counts drops where they happen (metrics), outside the lock
         self._items: deque[tuple[float, T]] = deque()
         self._drops: Counter[DropReason] = Counter()
         self._lock = threading.Lock()
@@ -53,32 +55,49 @@ class FrameSlot(Generic[T]):
         """Offer an item stamped with its monotonic time ``at`` (default: now)."""
         stamp = time.monotonic() if at is None else at
         with self._lock:
+            dropped: DropReason | None = None
             if len(self._items) >= self.capacity:
-                if self.policy == "drop_newest":
-                    self._drops["rejected"] += 1
-                    return
-                self._items.popleft()
-                self._drops["superseded"] += 1
-            self._items.append((stamp, item))
+                dropped = "rejected" if self.policy == "drop_newest" else "superseded"
+                self._drops[dropped] += 1
+                if dropped == "superseded":
+                    self._items.popleft()
+            if dropped != "rejected":
+                self._items.append((stamp, item))
+        if dropped is not None:
+            self._dropped(dropped, 1)
+        if dropped == "rejected":
+            return
         if self._on_put is not None:
             self._on_put()
 
     def take(self, now: float | None = None) -> T | None:
         """The oldest item not older than ``max_age_s``; stale ones are dropped on the way."""
         now = time.monotonic() if now is None else now
+        stale = 0
+        found: T | None = None
         with self._lock:
             while self._items:
                 stamp, item = self._items.popleft()
                 if self.max_age_s is None or now - stamp <= self.max_age_s:
-                    return item
-                self._drops["stale"] += 1
-        return None
+                    found = item
+                    break
+                stale += 1
+            if stale:
+                self._drops["stale"] += stale
+        self._dropped("stale", stale)
+        return found
 
     def clear(self) -> None:
         with self._lock:
-            if self._items:
-                self._drops["discarded"] += len(self._items)
+            discarded = len(self._items)
+            if discarded:
+                self._drops["discarded"] += discarded
                 self._items.clear()
+        self._dropped("discarded", discarded)
+
+    def _dropped(self, reason: DropReason, count: int) -> None:
+        if count and self._on_drop is not None:
+            self._on_drop(reason, count)
 
     def __len__(self) -> int:
         with self._lock:

@@ -29,7 +29,8 @@ import numpy as np
 
 from streams.buffer import FrameSlot
 from streams.config import CameraConfig
-from streams.decode import SourceError, VideoReader
+from streams.decode import Picture, SourceError, VideoReader
+from streams.metrics import FRAMES_IN
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,29 @@ class StateChange:
 @dataclass(frozen=True, slots=True)
 class CapturedFrame:
     camera: str
-    image: np.ndarray  # (H, W, 3) uint8 BGR
+    picture: Picture  # the decoded frame; ``image`` converts it to BGR on first use (an ndarray is accepted)
     t_s: float  # camera clock: monotonic seconds since the worker started, continuous across reconnects
     wall: dt.datetime  # UTC time of the frame
     index: int  # frames delivered by this worker, 0-based
     session: int  # increments at every (re)open or loop: the analytics timeline restarts there
     captured_mono: float  # time.monotonic() when decoding finished, for end-to-end latency
+
+    def __post_init__(self) -> None:
+        if isinstance(self.picture, np.ndarray):  # a ready BGR image (tests, other producers)
+            object.__setattr__(self, "picture", Picture(self.picture))
+
+    @property
+    def image(self) -> np.ndarray:
+        """(H, W, 3) uint8 BGR; converted on first use, so frames nobody looks at cost no conversion."""
+        return self.picture.bgr()
+
+    @property
+    def width(self) -> int:
+        return self.picture.width
+
+    @property
+    def height(self) -> int:
+        return self.picture.height
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +135,7 @@ class CameraWorker:
         self._t0 = time.monotonic()
         self._last_t = -1.0
         self._session = -1
+        self._frames_metric = FRAMES_IN.labels(config.id)  # resolved once, not per frame
 
     @property
     def camera_id(self) -> str:
@@ -252,7 +271,7 @@ class CameraWorker:
                         return delivered, None
                 if self._stop.is_set():
                     return delivered, None
-                self._deliver(frame.image, base + frame.t_s, start_wall + dt.timedelta(seconds=frame.t_s))
+                self._deliver(frame.picture, base + frame.t_s, start_wall + dt.timedelta(seconds=frame.t_s))
                 delivered += 1
         expected = reader.info.frame_count
         # FFmpeg ends a cut-off file without an error; the header's frame count tells it was cut.
@@ -260,20 +279,21 @@ class CameraWorker:
             return delivered, f"{cfg.source}: ended after {delivered} of {expected} frames (truncated or corrupt file)"
         return delivered, END_OF_FILE
 
-    def _deliver(self, image: np.ndarray, t_s: float, wall: dt.datetime) -> None:
+    def _deliver(self, picture: Picture, t_s: float, wall: dt.datetime) -> None:
         captured = time.monotonic()
         t_s = max(t_s, self._last_t + 1e-3)  # media time may repeat or step back across sessions
         self._last_t = t_s
         with self._lock:
             index = self._frames_in
             self._frames_in += 1
+            self._frames_metric.inc()
             self._recent.append(captured)
             self._last_frame = captured
             if self._state is not CameraState.RUNNING:
                 if self._state is CameraState.RECONNECTING:
                     self._reconnects += 1
                 self._set_state(CameraState.RUNNING, None)
-        self.slot.put(CapturedFrame(self.camera_id, image, t_s, wall, index, self._session, captured), captured)
+        self.slot.put(CapturedFrame(self.camera_id, picture, t_s, wall, index, self._session, captured), captured)
 
     def _fail(self, error: str) -> None:
         with self._lock:
@@ -301,7 +321,7 @@ class Watchdog:
     """One thread for all cameras: checks every ``interval_s`` how long ago each delivered a frame."""
 
     def __init__(self, workers: list[CameraWorker], interval_s: float = 0.2) -> None:
-        self._workers = workers
+        self._workers = workers  # the runtime adds and removes workers live: iterate over a copy
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="camera-watchdog", daemon=True)
@@ -317,5 +337,5 @@ class Watchdog:
     def _run(self) -> None:
         while not self._stop.wait(self._interval_s):
             now = time.monotonic()
-            for worker in self._workers:
+            for worker in tuple(self._workers):  # one atomic copy under the GIL
                 worker.check_watchdog(now)

@@ -12,6 +12,7 @@ from vision.config import (
     ValidPolygon,
     ZoneConfig,
 )
+from vision.motion import MotionGateConfig
 
 
 class CameraConfig(StrictModel):
@@ -68,6 +69,11 @@ class CameraConfig(StrictModel):
         description="Areas whose detections are ignored (anchor inside), e.g. a post that looks like a person.",
     )
     zones: list[ZoneConfig] = Field(default_factory=list, description="Zones and the rules that watch them.")
+    motion: MotionGateConfig | None = Field(
+        None,
+        description="Live runtime: skip the detector on due frames with no motion inside the zones (tracks "
+        "coast); absent = detect every due frame.",
+    )
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> CameraConfig:

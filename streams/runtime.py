@@ -1,7 +1,11 @@
 """The live multi-camera runtime: one thread per camera, one watchdog, one scheduler with the detector.
 
-Callbacks: ``on_state`` runs on camera and watchdog threads, ``on_event`` on the scheduler thread;
-both must be quick and thread-safe (e.g. write a line, put on a queue).
+Callbacks: ``on_state`` runs on camera and watchdog threads, ``on_event`` and ``on_analysis`` on the
+scheduler thread (``on_analysis`` before the frame's events); all must be quick and thread-safe.
+
+``apply(config)`` changes the running set-up without a restart: cameras added, removed or restarted
+(source settings changed), zones, masks and schedules replaced from the next frame (see
+``CameraAnalyzer.adopt``). Changes are serialised by a lock; analyzers change on the scheduler thread.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Protocol, Self
 
+from streams import metrics
 from streams.buffer import FrameSlot
 from streams.camera import (
     CameraState,
@@ -21,11 +26,20 @@ from streams.camera import (
     Watchdog,
 )
 from streams.config import CameraConfig
+from streams.lanes import Lane, LaneStats
 from streams.replay import DetectionSchedule
-from streams.scheduler import AnalysisSink, EventSink, Lane, Scheduler
+from streams.scheduler import AnalysisSink, EventSink, Scheduler
 from vision.analyzer import CameraAnalyzer
 from vision.config import DetectorConfig, ScheduleConfig, TrackerConfig
 from vision.detector import Detector
+from vision.motion import MotionGate
+
+# Fields of a camera that only the analytics read: changing them keeps the camera's stream open.
+ANALYTICS_FIELDS = frozenset({"zones", "masks", "name"})
+COMMAND_TIMEOUT_S = 30.0  # a round takes well under a second; this only guards against a wedged detector
+# How long a live change waits for a removed camera's thread. One blocked opening a dead source may need
+# up to its open_timeout_s (<= 120 s) to notice; it is stopped and detached, and ``stop()`` joins it.
+REMOVE_WAIT_S = 10.0
 
 
 class LiveConfig(Protocol):
@@ -55,6 +69,25 @@ class CameraStatus:
     latency_ms_max: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What ``Runtime.apply`` changed, by camera id."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    restarted: list[str] = field(default_factory=list)
+    reconfigured: list[str] = field(default_factory=list)
+    joined: bool = True  # False if a removed camera's thread was still inside FFmpeg after REMOVE_WAIT_S
+
+
+def build_analyzer(camera: CameraConfig, config: LiveConfig, class_names: list[str]) -> CameraAnalyzer:
+    """The camera's analyzer; a ValueError names the field (``cameras.<id>.zones.<zone>...``)."""
+    try:
+        return CameraAnalyzer(camera.id, camera.zones, camera.masks, class_names, config.tracker, config.schedules)
+    except ValueError as exc:
+        raise ValueError(f"cameras.{camera.id}.{exc}") from exc
+
+
 class Runtime:
     def __init__(
         self,
@@ -67,54 +100,90 @@ class Runtime:
         cameras = [c for c in config.cameras if c.enabled]
         if not cameras:
             raise ValueError("no enabled camera in the config")
-        wakeup = threading.Event()
+        self.config = config
+        self.detector = detector
+        self._on_state = on_state
+        self._lock = threading.RLock()  # serialises start/stop/apply and guards ``workers``
+        self._wakeup = threading.Event()
+        self._started = False
         self.workers: list[CameraWorker] = []
-        lanes: list[Lane] = []
+        self._retired: list[CameraWorker] = []  # removed, stopped, not yet seen to end
+        self.remove_wait_s = REMOVE_WAIT_S
+        self.scheduler = Scheduler(detector, [], self._wakeup, on_event, on_analysis)
+        # Built before any thread starts: a class name the model lacks fails here, not mid-stream.
+        analyzers = {c.id: build_analyzer(c, config, detector.class_names) for c in cameras}
         for camera in cameras:
-            slot: FrameSlot[CapturedFrame] = FrameSlot(
-                camera.buffer_frames, "drop_oldest", camera.max_frame_age_s, on_put=wakeup.set
-            )
-            # Built before any thread starts: a class name the model lacks fails here, not mid-stream.
-            analyzer = CameraAnalyzer(
-                camera.id, camera.zones, camera.masks, detector.class_names, config.tracker, config.schedules
-            )
-            lanes.append(Lane(camera.id, slot, analyzer, DetectionSchedule(config.detector.detection_fps)))
-            self.workers.append(CameraWorker(camera, slot, on_state))
-        self.scheduler = Scheduler(detector, lanes, wakeup, on_event, on_analysis)
+            self._add(camera, analyzers[camera.id])
         self._watchdog = Watchdog(self.workers)
         self._stop = threading.Event()
         self._scheduler_thread = threading.Thread(
             target=self.scheduler.run, args=(self._stop,), name="scheduler", daemon=True
         )
-        self._started = False
 
     def start(self) -> None:
-        if self._started:
-            raise RuntimeError("Runtime.start() called twice")
-        self._started = True
-        self._scheduler_thread.start()
-        for worker in self.workers:
-            worker.start()
-        self._watchdog.start()
+        with self._lock:
+            if self._started:
+                raise RuntimeError("Runtime.start() called twice")
+            self._started = True
+            self._scheduler_thread.start()
+            for worker in self.workers:
+                worker.start()
+            self._watchdog.start()
 
     def stop(self) -> bool:
         """Stop everything and join every thread; False if one is still inside FFmpeg after its timeouts."""
-        for worker in self.workers:
-            worker.stop()
-        joined = self._watchdog.stop()
-        self._stop.set()
-        self._scheduler_thread.join(30.0)  # ends open events on its own thread
-        joined &= not self._scheduler_thread.is_alive()
-        deadline = time.monotonic() + max(w.max_block_s for w in self.workers) + 1.0
-        for worker in self.workers:
-            joined &= worker.join(max(0.0, deadline - time.monotonic()))
-        return joined
+        with self._lock:
+            workers = [*self.workers, *self._retired]
+            for worker in workers:
+                worker.stop()
+            joined = self._watchdog.stop() if self._started else True
+            self._stop.set()
+            if self._scheduler_thread.is_alive():
+                self._scheduler_thread.join(COMMAND_TIMEOUT_S)  # ends open events on its own thread
+            joined &= not self._scheduler_thread.is_alive()
+            deadline = time.monotonic() + max((w.max_block_s for w in workers), default=0.0) + 1.0
+            for worker in workers:
+                joined &= worker.join(max(0.0, deadline - time.monotonic())) if self._started else True
+            return joined
+
+    def apply(self, config: LiveConfig) -> Applied:
+        """Make the running cameras match ``config`` (validated); returns once the change is in force."""
+        with self._lock:
+            if self._stop.is_set():
+                raise RuntimeError("the runtime is stopped")
+            if config.detector != self.config.detector or config.tracker != self.config.tracker:
+                raise ValueError("detector and tracker settings take effect on restart only")
+            old = {c.id: c for c in self.config.cameras if c.enabled}
+            new = {c.id: c for c in config.cameras if c.enabled}
+            schedules_changed = config.schedules != self.config.schedules
+            plan = Applied(
+                added=[c for c in new if c not in old],
+                removed=[c for c in old if c not in new],
+                restarted=[c for c in new if c in old and _source(new[c]) != _source(old[c])],
+            )
+            for cam, camera in new.items():
+                if cam in old and cam not in plan.restarted and (schedules_changed or camera != old[cam]):
+                    plan.reconfigured.append(cam)
+            # Every analyzer is built before anything stops: an invalid change leaves the runtime as it was.
+            changed = [*plan.added, *plan.restarted, *plan.reconfigured]
+            analyzers = {c: build_analyzer(new[c], config, self.detector.class_names) for c in changed}
+            joined = True
+            for cam in plan.removed:
+                joined &= self._remove(cam, "camera_removed", forget=True)
+            for cam in plan.restarted:
+                joined &= self._remove(cam, "config_change", forget=False)
+            for cam in [*plan.restarted, *plan.added]:
+                self._add(new[cam], analyzers[cam])
+            for cam in plan.reconfigured:
+                self._call(lambda c=cam: self.scheduler.replace_analyzer(c, analyzers[c]))
+            self.config = config
+            return Applied(plan.added, plan.removed, plan.restarted, plan.reconfigured, joined)
 
     def status(self) -> dict[str, CameraStatus]:
         lanes = self.scheduler.stats()
         out = {}
-        for worker in self.workers:
-            cam, lane = worker.stats(), lanes[worker.camera_id]
+        for worker in tuple(self.workers):
+            cam, lane = worker.stats(), lanes.get(worker.camera_id, LaneStats())
             out[worker.camera_id] = CameraStatus(
                 camera=worker.camera_id,
                 state=cam.state,
@@ -133,9 +202,56 @@ class Runtime:
             )
         return out
 
-    def __enter__(self) -> Runtime:
+    def _add(self, camera: CameraConfig, analyzer: CameraAnalyzer) -> None:
+        cam = camera.id
+        slot: FrameSlot[CapturedFrame] = FrameSlot(
+            camera.buffer_frames,
+            "drop_oldest",
+            camera.max_frame_age_s,
+            on_put=self._wakeup.set,
+            on_drop=lambda reason, n: metrics.FRAMES_DROPPED.labels(cam, reason).inc(n),
+        )
+        lane = Lane(cam, slot, analyzer, DetectionSchedule(self.config.detector.detection_fps))
+        lane.motion = MotionGate(camera.motion) if camera.motion is not None else None
+        self._call(lambda: self.scheduler.add_lane(lane))
+        worker = CameraWorker(camera, slot, lambda change: self._state_changed(worker, change))
+        metrics.CAMERA_UP.labels(cam).set(0)
+        self.workers.append(worker)  # before start, so its first states count; the watchdog iterates a copy
+        if self._started:
+            worker.start()
+
+    def _remove(self, camera_id: str, reason: str, forget: bool) -> bool:
+        """Stop the camera's worker, end its open events with ``reason`` and join the thread."""
+        worker = next(w for w in self.workers if w.camera_id == camera_id)
+        self.workers.remove(worker)
+        worker.stop()
+        self._call(lambda: self.scheduler.remove_lane(camera_id, reason))
+        joined = worker.join(min(worker.max_block_s + 1.0, self.remove_wait_s)) if self._started else True
+        if not joined:
+            self._retired.append(worker)
+        self._retired = [w for w in self._retired if not w.join(0.0)]
+        if forget:
+            metrics.forget_camera(camera_id)
+        return joined
+
+    def _call(self, fn: Callable[[], object]) -> None:
+        self.scheduler.call(fn).result(COMMAND_TIMEOUT_S)
+
+    def _state_changed(self, worker: CameraWorker, change: StateChange) -> None:
+        current = tuple(self.workers)
+        if worker in current:
+            metrics.CAMERA_UP.labels(change.camera).set(1 if change.state is CameraState.RUNNING else 0)
+        elif any(w.camera_id == change.camera for w in current):
+            return  # a replaced worker's late report ("stopped") must not speak for its successor
+        self._on_state(change)
+
+    def __enter__(self) -> Self:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _source(camera: CameraConfig) -> dict[str, object]:
+    return camera.model_dump(exclude=set(ANALYTICS_FIELDS))

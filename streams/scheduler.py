@@ -18,6 +18,10 @@ every 2nd frame, total frames/s (median of 4 runs, min-max):
 
 Processes bring no gain, and would pickle every 518 KB frame across a pipe (the scheduler needs all
 cameras' frames in one place to batch them) and hold one model per camera.
+
+Live reconfiguration: only this thread touches lanes and analyzers. Other threads ``call`` a
+function, which runs here at the start of the next round (or inline while the loop is not
+running), so a zone change applies from the next frame without a lock around the analytics.
 """
 
 from __future__ import annotations
@@ -25,15 +29,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from typing import TypeVar
 
 import numpy as np
 
-from streams.buffer import FrameSlot
+from streams import metrics
 from streams.camera import CapturedFrame
-from streams.replay import DetectionSchedule
+from streams.lanes import Lane, LaneStats, lane_stats
 from vision.analyzer import CameraAnalyzer, FrameAnalysis
 from vision.detections import Detections
 from vision.detector import Detector
@@ -43,37 +48,12 @@ log = logging.getLogger(__name__)
 
 # Seconds the loop sleeps when no camera has a frame; a put wakes it earlier.
 IDLE_WAIT_S = 0.1
-LATENCY_WINDOW = 256
 
-AnalysisSink = Callable[[CapturedFrame, FrameAnalysis, bool], None]  # frame, analysis, was it detected
+T = TypeVar("T")
+# frame, analysis, was it detected; called BEFORE that frame's events go to the EventSink, so a
+# frame hub fed from here already holds the frame when the event sink asks it for a snapshot.
+AnalysisSink = Callable[[CapturedFrame, FrameAnalysis, bool], None]
 EventSink = Callable[[EventRecord], None]
-
-
-@dataclass
-class Lane:
-    """One camera as the scheduler sees it. Only the scheduler thread touches the analyzer."""
-
-    camera_id: str
-    slot: FrameSlot[CapturedFrame]
-    analyzer: CameraAnalyzer
-    schedule: DetectionSchedule
-    session: int = -1
-    last_meta: FrameMeta | None = None
-    detected: int = 0
-    coasted: int = 0  # not due for detection: tracked forward only
-    events: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)  # lost here, by reason (detector_error)
-    latency_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
-
-
-@dataclass(frozen=True, slots=True)
-class LaneStats:
-    detected: int
-    coasted: int
-    events: int
-    dropped: dict[str, int]
-    latency_ms_p50: float | None  # decode finished -> analysis done, over the last frames
-    latency_ms_max: float | None
 
 
 class Scheduler:
@@ -90,61 +70,147 @@ class Scheduler:
         self._wakeup = wakeup  # set by every slot put
         self._on_event = on_event
         self._on_analysis = on_analysis
-        self._lock = threading.Lock()  # guards the counters read by stats()
+        self._lock = threading.Lock()  # guards the counters and the lane list read by stats()
         self._first = 0  # rotates which camera goes first in a round
+        self._commands: deque[tuple[Callable[[], object], Future]] = deque()
+        self._commands_lock = threading.Lock()
+        self._running = False
+
+    # ------------------------------------------------------------------ commands from other threads
+
+    def call(self, fn: Callable[[], T]) -> Future[T]:
+        """Run ``fn`` on the scheduler thread before the next round; inline while the loop is not running."""
+        future: Future[T] = Future()
+        with self._commands_lock:
+            if self._running:
+                self._commands.append((fn, future))
+                self._wakeup.set()
+                return future
+        _resolve(fn, future)
+        return future
+
+    def add_lane(self, lane: Lane) -> None:
+        """Scheduler thread only (use ``call``)."""
+        if any(other.camera_id == lane.camera_id for other in self.lanes):
+            raise ValueError(f"camera {lane.camera_id!r} already has a lane")
+        with self._lock:
+            self.lanes = [*self.lanes, lane]
+
+    def remove_lane(self, camera_id: str, reason: str) -> Lane:
+        """Scheduler thread only: end the camera's open events with ``reason`` and forget the lane."""
+        lane = self.lane(camera_id)
+        if lane.last_meta is not None:
+            self._emit_all(lane, lane.analyzer.close(lane.last_meta, reason))
+        with self._lock:
+            self.lanes = [other for other in self.lanes if other is not lane]
+        return lane
+
+    def replace_analyzer(self, camera_id: str, analyzer: CameraAnalyzer) -> None:
+        """Scheduler thread only: ``analyzer`` adopts the running one's tracker and unchanged zones."""
+        lane = self.lane(camera_id)
+        ended = analyzer.adopt(lane.analyzer, lane.last_meta, "config_change")
+        lane.analyzer = analyzer
+        self._emit_all(lane, ended)
+
+    def lane(self, camera_id: str) -> Lane:
+        for lane in self.lanes:
+            if lane.camera_id == camera_id:
+                return lane
+        raise KeyError(camera_id)
+
+    # ------------------------------------------------------------------ the loop
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until ``stop``; then ends every open event with reason ``shutdown``."""
+        with self._commands_lock:
+            self._running = True
         while not stop.is_set():
             self._wakeup.wait(IDLE_WAIT_S)
             self._wakeup.clear()  # before taking: a put from now on wakes the next wait
+            self._run_commands()
             try:
                 self.round()
             except Exception:  # an analytics bug must not end analytics for every camera for good
                 log.exception("scheduler round failed")
+        self._run_commands()
         for lane in self.lanes:
             if lane.last_meta is not None:
                 self._emit_all(lane, lane.analyzer.close(lane.last_meta, "shutdown"))
+        with self._commands_lock:
+            self._running = False
+        self._run_commands()  # anything queued meanwhile runs now instead of waiting forever
+
+    def _run_commands(self) -> None:
+        while True:
+            with self._commands_lock:
+                if not self._commands:
+                    return
+                fn, future = self._commands.popleft()
+            _resolve(fn, future)
 
     def round(self) -> None:
         """One frame at most from every camera: detect the due ones in one batch, coast the rest."""
         now = time.monotonic()
-        order = self.lanes[self._first :] + self.lanes[: self._first]
-        self._first = (self._first + 1) % max(len(self.lanes), 1)
+        lanes = self.lanes
+        self._first = self._first % max(len(lanes), 1)
+        order = lanes[self._first :] + lanes[: self._first]
+        self._first += 1
         taken: list[tuple[Lane, CapturedFrame, FrameMeta]] = []
         for lane in order:
             frame = lane.slot.take(now)
             if frame is not None:
+                lane.m_stage["queue"].observe(now - frame.captured_mono)
                 taken.append((lane, frame, self._meta(lane, frame)))
-        is_due = [lane.schedule.due(frame.t_s) for lane, frame, _ in taken]
+        is_due = [lane.schedule.due(frame.t_s) and self._moved(lane, frame) for lane, frame, _ in taken]
         results = self._detect([frame.image for (_, frame, _), due in zip(taken, is_due) if due])
         detections = iter(results or [])
         for (lane, frame, meta), due in zip(taken, is_due):
             if due and results is None:
                 with self._lock:
                     lane.dropped["detector_error"] += 1
+                lane.m_detector_error.inc()
                 continue
-            analysis = lane.analyzer.update(next(detections), meta) if due else lane.analyzer.coast(meta)
-            with self._lock:
-                if due:
-                    lane.detected += 1
-                else:
-                    lane.coasted += 1
-                lane.latency_ms.append((time.monotonic() - frame.captured_mono) * 1000.0)
-            self._emit_all(lane, analysis.events)
-            if self._on_analysis is not None:
-                try:
-                    self._on_analysis(frame, analysis, due)
-                except Exception:
-                    log.exception("analysis sink failed on camera %s", lane.camera_id)
+            self._analyse(lane, frame, meta, next(detections) if due else None)
+
+    def _moved(self, lane: Lane, frame: CapturedFrame) -> bool:
+        """The motion gate's verdict on a due frame; one held back is coasted and counted."""
+        if lane.motion is None:
+            return True
+        zones = [zone.polygon for zone in lane.analyzer.zones]  # read each time: zones change live
+        busy = lane.analyzer.tracking()
+        if lane.motion.should_detect(frame.image, frame.t_s, frame.session, zones, lane.analyzer.masks, busy):
+            return True
+        with self._lock:
+            lane.skipped_no_motion += 1
+        return False
+
+    def _analyse(self, lane: Lane, frame: CapturedFrame, meta: FrameMeta, detections: Detections | None) -> None:
+        started = time.monotonic()
+        due = detections is not None
+        analysis = lane.analyzer.update(detections, meta) if due else lane.analyzer.coast(meta)
+        done = time.monotonic()
+        with self._lock:
+            if due:
+                lane.detected += 1
+            else:
+                lane.coasted += 1
+            lane.latency_ms.append((done - frame.captured_mono) * 1000.0)
+        lane.m_processed["detected" if due else "coasted"].inc()
+        lane.m_stage["analysis"].observe(done - started)
+        lane.m_stage["end_to_end"].observe(done - frame.captured_mono)
+        if self._on_analysis is not None:  # first: the event sink may want this frame for a snapshot
+            try:
+                self._on_analysis(frame, analysis, due)
+            except Exception:
+                log.exception("analysis sink failed on camera %s", lane.camera_id)
+        self._emit_all(lane, analysis.events)
 
     def stats(self) -> dict[str, LaneStats]:
         with self._lock:
-            return {lane.camera_id: _lane_stats(lane) for lane in self.lanes}
+            return {lane.camera_id: lane_stats(lane) for lane in self.lanes}
 
     def _meta(self, lane: Lane, frame: CapturedFrame) -> FrameMeta:
-        height, width = frame.image.shape[:2]
-        meta = FrameMeta(frame.t_s, frame.wall, width, height, frame.index)
+        meta = FrameMeta(frame.t_s, frame.wall, frame.width, frame.height, frame.index)  # no BGR conversion
         if frame.session != lane.session:
             # A reconnect or a file loop starts a new timeline: tracks from before the gap mean nothing.
             if lane.last_meta is not None:
@@ -157,11 +223,15 @@ class Scheduler:
     def _detect(self, images: list[np.ndarray]) -> list[Detections] | None:
         if not images:
             return []
+        started = time.monotonic()
         try:
-            return self.detector.detect_batch(images)
+            results = self.detector.detect_batch(images)
         except Exception:  # one bad batch must not stop analytics on every camera
             log.exception("detector failed on a batch of %d frame(s)", len(images))
             return None
+        metrics.DETECT_SECONDS.observe(time.monotonic() - started)
+        metrics.DETECT_BATCH_SIZE.observe(len(images))
+        return results
 
     def _emit_all(self, lane: Lane, records: list[EventRecord]) -> None:
         for record in records:
@@ -173,13 +243,8 @@ class Scheduler:
                 log.exception("event sink failed on %s", record.id)
 
 
-def _lane_stats(lane: Lane) -> LaneStats:
-    latency = sorted(lane.latency_ms)
-    return LaneStats(
-        detected=lane.detected,
-        coasted=lane.coasted,
-        events=lane.events,
-        dropped=dict(lane.dropped),
-        latency_ms_p50=latency[len(latency) // 2] if latency else None,
-        latency_ms_max=latency[-1] if latency else None,
-    )
+def _resolve(fn: Callable[[], T], future: Future[T]) -> None:
+    try:
+        future.set_result(fn())
+    except Exception as exc:  # noqa: BLE001 - not swallowed: the caller waiting on the future gets it
+        future.set_exception(exc)

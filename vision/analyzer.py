@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,11 +27,15 @@ class FrameAnalysis:
     zone_counts: dict[str, int]  # crowding classes per zone, or persons where a zone has no crowding rule
     events: list[EventRecord]  # emitted this frame
     active: list[EventRecord]  # in progress after this frame
+    # Pixel polygons of the zones this frame was judged by, so the frame can be drawn later on another
+    # thread even after a live zone change (never mutated: a resize builds a new dict).
+    zone_polygons: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class _Watch:
     zone_index: int
+    zone: ZoneConfig  # the config it was built from: an identical zone keeps its state across a reconfiguration
     rule: ZoneRule
     lifecycle: EventLifecycle
 
@@ -53,6 +57,8 @@ class CameraAnalyzer:
         schedules: dict[str, ScheduleConfig],
     ) -> None:
         self.camera_id = camera_id
+        self.zones = list(zones)
+        self.masks = [list(mask) for mask in masks]
         # Normalised coordinates until the first frame tells the real size.
         self.zone_set = ZoneSet(zones, masks, 1, 1)
         self._tracker = ByteTracker(tracker)
@@ -66,10 +72,10 @@ class CameraAnalyzer:
             path = f"zones.{zone.id}"
             if zone.weapon:
                 weapon = WeaponMonitor(zone.weapon, class_names, f"{path}.weapon")
-                self._watch(z, "weapon", weapon, zone.weapon.cooldown_s)
+                self._watch(zone, z, "weapon", weapon, zone.weapon.cooldown_s)
             if zone.loitering:
                 loitering = LoiteringMonitor(zone.loitering, class_names, f"{path}.loitering")
-                self._watch(z, "loitering", loitering, zone.loitering.cooldown_s)
+                self._watch(zone, z, "loitering", loitering, zone.loitering.cooldown_s)
             self._count_table[z, persons] = True
             if zone.crowding:
                 unknown = sorted(set(zone.crowding.schedules) - set(schedules))
@@ -81,15 +87,36 @@ class CameraAnalyzer:
                 crowding = CrowdingMonitor(
                     zone.crowding, class_names, self.zone_set.area_fraction[zone.id], f"{path}.crowding"
                 )
-                self._watch(z, "crowding", crowding, zone.crowding.cooldown_s)
+                self._watch(zone, z, "crowding", crowding, zone.crowding.cooldown_s)
                 # The zone count is the crowding rule's count.
                 self._count_table[z] = crowding.classes
                 self._count_min_conf[z] = zone.crowding.min_confidence
         self._counts = dict.fromkeys(self.zone_set.zone_ids, 0)
 
-    def _watch(self, zone_index: int, kind: EventType, rule: ZoneRule, cooldown_s: float) -> None:
-        zone_id = self.zone_set.zone_ids[zone_index]
-        self._watches.append(_Watch(zone_index, rule, EventLifecycle(self.camera_id, zone_id, kind, cooldown_s)))
+    def _watch(self, zone: ZoneConfig, zone_index: int, kind: EventType, rule: ZoneRule, cooldown_s: float) -> None:
+        lifecycle = EventLifecycle(self.camera_id, zone.id, kind, cooldown_s)
+        self._watches.append(_Watch(zone_index, zone, rule, lifecycle))
+
+    def adopt(self, previous: CameraAnalyzer, meta: FrameMeta | None, reason: str = "config_change") -> list[EventRecord]:
+        """Take over a running analyzer's state after a live config change; returns the events it ends.
+
+        The tracker is kept, so track ids survive. A rule of a zone whose whole config is unchanged
+        keeps its state (dwell times, open event, cooldown); a rule of a changed or removed zone
+        ends its open event with ``reason`` and this analyzer's rule starts afresh, because an
+        event's thresholds are those in force at its start. ``meta`` (the last frame seen) stamps
+        the end records; None when no frame was analysed yet (then nothing is open).
+        """
+        self._tracker = previous._tracker
+        kept = {(w.zone.model_dump_json(), w.lifecycle.type): w for w in previous._watches}
+        ended: list[EventRecord] = []
+        for i, watch in enumerate(self._watches):
+            old = kept.pop((watch.zone.model_dump_json(), watch.lifecycle.type), None)
+            if old is not None:
+                self._watches[i] = _Watch(watch.zone_index, watch.zone, old.rule, old.lifecycle)
+        if meta is not None:
+            ended = [r for w in kept.values() if (r := w.lifecycle.close(meta, reason)) is not None]
+        self._counts = {z: previous._counts.get(z, 0) for z in self.zone_set.zone_ids}
+        return ended
 
     def update(self, detections: Detections, meta: FrameMeta) -> FrameAnalysis:
         """Analyse one detection frame: track, place in zones, evaluate rules, emit events."""
@@ -110,12 +137,20 @@ class CameraAnalyzer:
             & (tracked.confidence[None, :] >= self._count_min_conf[:, None])
         )
         self._counts = dict(zip(self.zone_set.zone_ids, counted.sum(axis=1).tolist()))
-        return FrameAnalysis(meta, tracked, dict(self._counts), events, self._active())
+        return FrameAnalysis(
+            meta, tracked, dict(self._counts), events, self._active(), self.zone_set.pixel_polygons
+        )
 
     def coast(self, meta: FrameMeta) -> FrameAnalysis:
         """A frame not sent to the detector: predicted track boxes for drawing; rules and events wait."""
         self.zone_set.resize(meta.width, meta.height)
-        return FrameAnalysis(meta, self._tracker.predicted(meta.t_s), dict(self._counts), [], self._active())
+        predicted = self._tracker.predicted(meta.t_s)
+        return FrameAnalysis(meta, predicted, dict(self._counts), [], self._active(), self.zone_set.pixel_polygons)
+
+    def tracking(self) -> bool:
+        """Whether a confirmed track is alive: motion gating keeps detecting then, so a still object
+        (a weapon held motionless) is confirmed at the full detection rate, not once per ``max_skip_s``."""
+        return len(self._tracker.predicted(0.0)) > 0  # only the count matters, not where the boxes are
 
     def close(self, meta: FrameMeta, reason: str = "stream_end") -> list[EventRecord]:
         """End every active event (stream end, shutdown)."""
