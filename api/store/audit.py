@@ -28,11 +28,16 @@ def _entry(row: AuditRow) -> AuditEntry:
 
 def audit(sessions: sessionmaker[Session], actor: str, what: str, old: Any, new: Any) -> AuditEntry:
     """Record one change; ``old``/``new`` are JSON-serialisable values (None for a creation or deletion)."""
-    row = AuditRow(at=dt.datetime.now(dt.UTC), actor=actor, what=what, old=old, new=new)
     with sessions.begin() as session:
-        session.add(row)
-        session.flush()
-        return _entry(row)
+        return audit_in(session, actor, what, old, new)
+
+
+def audit_in(session: Session, actor: str, what: str, old: Any, new: Any) -> AuditEntry:
+    """``audit`` inside the caller's transaction, so the change and its audit entry commit together."""
+    row = AuditRow(at=dt.datetime.now(dt.UTC), actor=actor, what=what, old=old, new=new)
+    session.add(row)
+    session.flush()
+    return _entry(row)
 
 
 def list_audit(sessions: sessionmaker[Session], *, before_id: int | None = None, limit: int = 100) -> list[AuditEntry]:

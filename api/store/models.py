@@ -149,3 +149,15 @@ class AuditRow(Base):
     what: Mapped[str] = mapped_column(Text)
     old: Mapped[Any | None] = mapped_column(JSON)
     new: Mapped[Any | None] = mapped_column(JSON)
+
+
+class RunningConfigRow(Base):
+    """The live-edited config (one row): used at start while ``base_hash`` matches the config file's content."""
+
+    __tablename__ = "running_config"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    base_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the config file's content it was derived from
+    config: Mapped[dict[str, Any]]  # GatewatchConfig as JSON
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(128))
