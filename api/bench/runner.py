@@ -1,0 +1,211 @@
+"""``gatewatch bench``: how many 720p25 cameras hold 5 detections/s each, against the hardware and a peer.
+
+Steps: prepare the sources, measure the ceilings, run trials (a fixed N, or a search for the largest N
+that holds), then the same for the peer (Ultralytics, same model, same sources) and for gatewatch with
+that same model. See bench/README.md for the fields and how to read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from api.bench.report import (
+    at_equal_streams,
+    compare,
+    describe,
+    estimate_streams,
+    largest_held,
+    next_streams,
+    reported,
+    trial_row,
+    without_samples,
+)
+from api.bench.run import (
+    machine,
+    peer_problem,
+    run_ceilings,
+    run_gatewatch,
+    run_peer,
+    usable_cores,
+)
+from api.bench.sources import BENCH_CLIPS, EncodeParams, prepare_sources
+from api.model_store import load_manifest, resolve_model
+from api.settings import Settings
+from vision.config import DetectorConfig
+
+PEER_MODEL = "yolov8n_int8"  # the model both systems can run: Ultralytics' own export
+MAX_TRIALS = 8  # per system in a search; the growth + bisection needs ~5 from a sane estimate
+
+
+@dataclass(frozen=True, slots=True)
+class BenchOptions:
+    streams: int | None  # fixed N, or the search's first N (None: estimated from the ceilings)
+    find_max: bool
+    duration_s: float
+    warmup_s: float
+    model: str
+    detection_fps: float
+    peer: bool
+    motion_gating: bool
+    progress: bool
+    rss_interval_s: float = 5.0
+    max_streams: int = 64
+    clips: tuple[str, ...] = BENCH_CLIPS
+    threads: int = DetectorConfig().threads  # gatewatch's ONNX Runtime intra-op threads
+    source_seconds: float = EncodeParams().max_seconds
+
+
+Trial = Callable[[int], dict[str, Any]]
+
+
+class Progress:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.start = enabled, time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            elapsed = int(time.monotonic() - self.start)
+            print(f"[bench {elapsed // 60:02d}:{elapsed % 60:02d}] {message}", file=sys.stderr, flush=True)
+
+
+def _search(
+    trial: Callable[[int], dict[str, Any]], first: int, find_max: bool, max_streams: int
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """Run N=first (and, with find_max, the search); returns the reported row and every row by N."""
+    rows: dict[int, dict[str, Any]] = {}
+    n: int | None = first
+    while n is not None and len(rows) < (MAX_TRIALS if find_max else 1):
+        rows[n] = trial(n)
+        n = next_streams({k: r["held"] for k, r in rows.items()}, max_streams) if find_max else None
+    best = largest_held({k: r["held"] for k, r in rows.items()})
+    return rows[best] if best else rows[min(rows)], rows
+
+
+class _Bench:
+    """One run's shared state: options, sources, ceilings, and the trial runners built on them."""
+
+    def __init__(self, options: BenchOptions, settings: Settings, say: Progress, peer_problem: str | None) -> None:
+        self.options, self.settings, self.say = options, settings, say
+        self.encode = EncodeParams(max_seconds=options.source_seconds)
+        say("preparing 1280x720 25 fps sources (cached after the first run)")
+        self.sources = prepare_sources(settings.samples_dir, self.encode, options.clips)
+        models = [options.model] + ([PEER_MODEL] if peer_problem is None and PEER_MODEL != options.model else [])
+        say(f"ceilings: bare decode of {len(self.sources)} clips, bare inference of {', '.join(models)}")
+        self.ceilings = run_ceilings(self.sources, models, options.threads)
+        inference = self.ceilings["inference"][options.model]["inference_ceiling_per_s"]
+        say(f"decode {self.ceilings['decode_ceiling_fps']} fps, {options.model} {inference} inferences/s")
+
+    def first_n(self, model: str) -> int:
+        """--streams, else the upper bound the ceilings allow (the search walks down from there if needed)."""
+        if self.options.streams is not None:
+            return self.options.streams
+        return estimate_streams(usable_cores(), self.encode.fps, self.options.detection_fps,
+                                self.ceilings["decode_cpu_s_per_frame"],
+                                self.ceilings["inference"][model]["infer_cpu_s_per_inference"])  # fmt: skip
+
+    def gatewatch(self, model: str) -> Trial:
+        o, limits = self.options, {**self.ceilings, **self.ceilings["inference"][model]}
+
+        def trial(n: int) -> dict[str, Any]:
+            self.say(f"gatewatch {model}, {n} streams, {o.warmup_s:g}+{o.duration_s:g} s ...")
+            raw = run_gatewatch({"sources": [str(s) for s in self.sources], "streams": n, "model": model,
+                                 "duration_s": o.duration_s, "warmup_s": o.warmup_s, "threads": o.threads,
+                                 "detection_fps": o.detection_fps, "motion_gating": o.motion_gating,
+                                 "rss_interval_s": o.rss_interval_s})  # fmt: skip
+            return self._row(raw, limits, model)
+
+        return trial
+
+    def peer(self, n: int) -> dict[str, Any]:
+        o, s = self.options, self.settings
+        path = resolve_model(PEER_MODEL, s.models_dir, s.weights_dir, load_manifest(s.manifest)).path
+        self.say(f"peer ultralytics {PEER_MODEL}, {n} streams, {o.warmup_s:g}+{o.duration_s:g} s ...")
+        raw = run_peer({"sources": [str(p) for p in self.sources], "streams": n, "model_path": str(path),
+                        "duration_s": o.duration_s, "warmup_s": o.warmup_s,
+                        "detection_fps": o.detection_fps})  # fmt: skip
+        return self._row(raw, {}, PEER_MODEL)
+
+    def search(self, trial: Trial, first: int) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+        return _search(trial, first, self.options.find_max, self.options.max_streams)
+
+    def _row(self, raw: dict[str, Any], limits: dict[str, Any], model: str) -> dict[str, Any]:
+        row = {**trial_row(raw, limits, self.options.detection_fps), "model": model, "trial": raw}
+        self.say(f"  {describe(row)}")
+        return row
+
+
+def run_bench(options: BenchOptions, settings: Settings) -> dict[str, Any]:
+    say = Progress(options.progress)
+    started = dt.datetime.now(dt.UTC)
+    host = machine()
+    say(f"{host['cpu_model']}, {host['cores']} cores, load average {host['load_average']}")
+    problem = peer_problem() if options.peer else "disabled (--no-peer)"
+    if options.peer and problem is not None:
+        say(f"NO PEER COMPARISON: {problem}; the JSON reports peer as null")
+    bench = _Bench(options, settings, say, problem)
+    main, main_rows = bench.search(bench.gatewatch(options.model), bench.first_n(options.model))
+    result: dict[str, Any] = {
+        **reported(main, options.find_max),
+        "decode_ceiling_fps": bench.ceilings["decode_ceiling_fps"],
+        "inference_ceiling_per_s": bench.ceilings["inference"][options.model]["inference_ceiling_per_s"],
+        "rss_mb": main["trial"]["rss_mb"],
+        "cpu_by_thread_group_s": main["trial"]["cpu_by_thread_group_s"],
+        "peer": None,
+        "peer_note": problem,
+    }
+    if problem is None:
+        say(f"peer comparison with the same model ({PEER_MODEL})")
+        result.update(_peer_comparison(bench, main, main_rows))
+    result.update({
+        "find_max": options.find_max,
+        "target": {"detection_fps": options.detection_fps, "min_rate_share": 0.95, "latency_p95_max_s": 1.0},
+        "options": {k: getattr(options, k) for k in BenchOptions.__slots__},
+        "encode": asdict(bench.encode),
+        "machine": host,
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "started": started.isoformat(timespec="seconds"),
+        "sources": [s.name for s in bench.sources],
+        "ceilings": bench.ceilings,
+        "trials": [without_samples(r) for r in main_rows.values()],
+    })  # fmt: skip
+    say(f"done: {result['streams']} streams {'held' if result['held'] else 'NOT held'}")
+    return result
+
+
+def _peer_comparison(
+    bench: _Bench, main: dict[str, Any], main_rows: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """``peer``, ``same_model`` and their comparison: Ultralytics and gatewatch on the peer's model."""
+    options = bench.options
+    if options.model == PEER_MODEL:
+        same, same_rows = main, main_rows
+    else:
+        same, same_rows = bench.search(bench.gatewatch(PEER_MODEL), bench.first_n(PEER_MODEL))
+    # The peer starts where gatewatch held with the same model: it is the N the comparison is about.
+    first = options.streams if options.streams is not None else max(1, same["streams"] if same["held"] else 1)
+    peer, peer_rows = bench.search(bench.peer, first)
+    out = {
+        "peer": {**reported(peer, options.find_max), "system": "ultralytics", "model": PEER_MODEL},
+        "same_model": reported(same, options.find_max),
+        "peer_trials": [without_samples(r) for r in peer_rows.values()],
+        "same_model_trials": [without_samples(r) for r in same_rows.values()],
+    }
+    out["comparison_same_model"] = compare(out["same_model"], out["peer"])
+    if out["comparison_same_model"] is not None:
+        out["comparison_same_model"]["at_equal_streams"] = at_equal_streams(same_rows, peer_rows)
+    return out
+
+
+def write_result(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".tmp")
+    partial.write_text(json.dumps(result, indent=2) + "\n")
+    partial.replace(path)
