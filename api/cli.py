@@ -1,4 +1,4 @@
-"""`gatewatch` command line: analyze, demo, config validate, models list|verify, run."""
+"""`gatewatch` command line: analyze, demo, config validate, models list|verify, run, bench, serve, keys."""
 
 from __future__ import annotations
 
@@ -123,6 +123,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, type=Path)
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     run.set_defaults(func=_cmd_run)
+
+    from api.bench.cli import add_parser as add_bench_parser
+
+    add_bench_parser(sub)  # bench
+
+    from api.serve import add_parsers as add_serve_parsers
+
+    add_serve_parsers(sub)  # serve, keys
     return parser
 
 

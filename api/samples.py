@@ -56,3 +56,17 @@ def resolve_sample(name: str, settings: Settings) -> Path:
         return fetch_checked(entry.url, entry.sha256, DOWNLOAD_CACHE / name)
     except FetchError as exc:
         raise SampleError(f"sample clip {name}: {exc}") from exc
+
+
+SAMPLE_SCHEME = "sample:"
+
+
+def resolve_source(source: str, settings: Settings) -> str:
+    """A camera source as the decoder opens it: ``sample:<clip>`` becomes the checked clip's path.
+
+    Configs meant to run on any machine (sample_videos/demo.yaml) name clips this way instead of by a
+    path that only exists where the samples folder happens to be.
+    """
+    if not source.startswith(SAMPLE_SCHEME):
+        return source
+    return str(resolve_sample(source.removeprefix(SAMPLE_SCHEME), settings))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,67 @@ class Settings(BaseSettings):
         default_factory=_default_samples_dir,
         description="Recorded sample clips (default ../shared/sample_videos when it exists).",
     )
+    data_dir: Path = Field(
+        REPO_ROOT / "data", description="Where the service keeps its database (by default) and event snapshots."
+    )
+    database_url: str = Field(
+        "",
+        max_length=2000,
+        description="SQLAlchemy database URL; empty means sqlite:///<data_dir>/gatewatch.db.",
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0.0, le=120.0, description="Seconds one webhook request may take.")
+    webhook_max_attempts: int = Field(
+        20, ge=1, le=100, description="Attempts per webhook delivery before it is marked failed."
+    )
+    webhook_backoff_base_s: float = Field(
+        1.0, gt=0.0, le=3600.0, description="Wait after the first failed webhook attempt; doubles per attempt."
+    )
+    webhook_backoff_max_s: float = Field(
+        300.0, gt=0.0, le=86400.0, description="Longest wait between two attempts of one webhook delivery."
+    )
+    webhook_poll_interval_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="How often the webhook worker looks for due retries when not woken."
+    )
+    webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook requests sent in parallel.")
+    mqtt_host: str | None = Field(
+        None, min_length=1, max_length=253, description="MQTT broker host; unset disables MQTT publishing."
+    )
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
+    mqtt_prefix: str = Field(
+        "gatewatch",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^/+#]+$",
+        description="First MQTT topic level: <prefix>/events and <prefix>/<camera>/status.",
+    )
+    mjpeg_max_fps: float = Field(10.0, gt=0.0, le=60.0, description="Highest frame rate an MJPEG viewer may ask for.")
+    timezone: str = Field(
+        "Asia/Shanghai", min_length=1, max_length=64, description="IANA time zone the console displays times in."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _backoff_ordered(self) -> Settings:
+        if self.webhook_backoff_max_s < self.webhook_backoff_base_s:
+            raise ValueError("webhook_backoff_max_s must be >= webhook_backoff_base_s")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force (database_url, or the SQLite file in data_dir)."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'gatewatch.db'}"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.store.convert import action_view, event_view, stored_record
@@ -187,6 +187,11 @@ class EventStore:
                 records=[stored_record(r, row.type) for r in records],
                 actions=[action_view(a) for a in actions],
             )
+
+    def latest_seq(self) -> int:
+        """The newest record's seq (0 when there is none): where a new live subscriber starts."""
+        with self.sessions() as session:
+            return session.scalar(select(func.max(EventRecordRow.seq))) or 0
 
     def records_after(self, seq: int, limit: int = 100) -> list[StoredRecord]:
         """Records with a seq above ``seq``, oldest first: SSE resumes from Last-Event-ID with this."""

@@ -27,7 +27,10 @@ def new_secret() -> str:
 
 
 def _check_url(url: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:  # e.g. control characters: the caller's input, not our failure
+        raise ValueError(f"invalid webhook url {url!r}: {exc}") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(f"webhook url must be http(s)://host/...: {url!r}")
     return url

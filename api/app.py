@@ -1,0 +1,87 @@
+"""The FastAPI application: routers per resource, one Service started once in the lifespan, JSON errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.auth import AuthError
+from api.console import mount_console
+from api.routes import (
+    auth,
+    cameras,
+    config,
+    detector,
+    events,
+    health,
+    keys,
+    live,
+    metrics,
+    schedules,
+    webhooks,
+    zones,
+)
+from api.service import Service
+from api.store import (
+    EventNotFound,
+    InvalidCursor,
+    InvalidTransition,
+    StoreError,
+    SubscriptionNotFound,
+)
+
+VERSION = "0.1.0"
+
+# Store errors -> HTTP status; most specific first (isinstance order).
+STORE_ERRORS: tuple[tuple[type[StoreError], int], ...] = (
+    (EventNotFound, 404),
+    (SubscriptionNotFound, 404),
+    (InvalidTransition, 409),
+    (InvalidCursor, 400),
+)
+
+
+def _store_error(_request: Request, exc: Exception) -> JSONResponse:
+    status = next((code for kind, code in STORE_ERRORS if isinstance(exc, kind)), 400)
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthError)
+    headers = {"www-authenticate": "Bearer"} if exc.status_code == 401 else None
+    body = {"detail": exc.detail, "required_roles": exc.required_roles}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
+    """The app around an already built ``service``; the lifespan starts and stops it (once per process)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(service.stop)
+
+    app = FastAPI(
+        title="gatewatch",
+        version=VERSION,
+        summary="Weapon, loitering and crowding events from live school-gate cameras.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.insecure_local = insecure_local
+    app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(StoreError, _store_error)
+    for module in (health, metrics, auth, events, webhooks, keys):
+        app.include_router(module.router)
+    config.add_config_error_handlers(app)
+    for module in (cameras, zones, live, schedules, config, detector):  # live control (H3)
+        app.include_router(module.router)
+    mount_console(app)  # GET / and /console/... (static security-room console)
+    return app

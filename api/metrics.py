@@ -1,0 +1,74 @@
+"""Prometheus metrics of the API side (stored events, deliveries, SSE clients), defined once here.
+
+Pipeline metrics (frames, drops, latencies, camera up) are defined in streams.metrics. All live in
+prometheus_client's default registry, which ``GET /metrics`` exposes.
+
+Delivery counters are kept as plain ints by OutboxWorker and MqttPublisher (they know every attempt);
+a collector reads them at scrape time instead of mirroring them into a second set of counters.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from api.store import StoredRecord
+
+EVENTS_STORED = Counter(
+    "gatewatch_events_stored",
+    "Event records committed to the store, by event type and record (new/update/end, or an operator action).",
+    ["type", "lifecycle"],
+)
+SSE_CLIENTS = Gauge("gatewatch_sse_clients", "Clients connected to GET /events/stream.")
+
+# channel -> () -> (attempts, failed attempts)
+DeliverySource = Callable[[], tuple[int, int]]
+
+
+def count_stored(record: StoredRecord) -> None:
+    """Store listener."""
+    EVENTS_STORED.labels(record.event_type, record.name).inc()
+
+
+class _DeliveryCollector(Collector):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sources: dict[str, DeliverySource] = {}
+
+    def bind(self, channel: str, source: DeliverySource | None) -> None:
+        """Report ``channel`` from ``source`` (the running service's worker); None stops reporting it."""
+        with self._lock:
+            if source is None:
+                self._sources.pop(channel, None)
+            else:
+                self._sources[channel] = source
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        attempts = CounterMetricFamily(
+            "gatewatch_delivery_attempts", "Delivery attempts by channel (webhook: HTTP requests; mqtt: publishes).",
+            labels=["channel"],
+        )
+        failures = CounterMetricFamily(
+            "gatewatch_delivery_failures",
+            "Failed delivery attempts by channel (webhook: no 2xx answer; mqtt: refused, offline queue full).",
+            labels=["channel"],
+        )
+        with self._lock:
+            sources = dict(self._sources)
+        for channel, source in sorted(sources.items()):
+            tried, failed = source()
+            attempts.add_metric([channel], tried)
+            failures.add_metric([channel], failed)
+        yield attempts
+        yield failures
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        return iter(())  # dynamic: do not let the registry call collect() at registration
+
+
+DELIVERIES = _DeliveryCollector()
+REGISTRY.register(DELIVERIES)

@@ -1,0 +1,52 @@
+"""End the events a previous process left open: after a crash they would otherwise stay active forever.
+
+A clean stop ends every open event (reason ``shutdown``). A killed process cannot, and the new one starts
+with fresh analyzers: if the situation persists it raises a new event. So at start, each event whose last
+record is not ``end`` gets an end record with reason ``interrupted``, ended at its last known record
+(when it was last seen active). It travels every channel like any record, so consumers close it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from api.store import EventStore
+from api.store.models import Event
+from vision.types import EventRecord
+
+END_REASON = "interrupted"
+
+
+def end_interrupted_events(store: EventStore) -> list[str]:
+    """Append an end record to every event left open; returns their ids. Call before the pipeline starts."""
+    with store.sessions() as session:
+        latest = [row.latest for row in session.scalars(select(Event).where(Event.lifecycle != "end"))]
+    for event in latest:
+        store.append(_end_record(event))
+    return [event["id"] for event in latest]
+
+
+def _end_record(event: dict[str, Any]) -> EventRecord:
+    last_seen = dt.datetime.fromisoformat(event["at"])
+    return EventRecord(
+        id=event["id"],
+        type=event["type"],
+        lifecycle="end",
+        camera=event["camera"],
+        zone=event["zone"],
+        track_ids=tuple(event["track_ids"]),
+        start_s=event["start_s"],
+        started_at=dt.datetime.fromisoformat(event["started_at"]),
+        t_s=event["t_s"],
+        at=last_seen,
+        end_s=event["t_s"],
+        ended_at=last_seen,
+        confidence=event["confidence"],
+        thresholds=event["thresholds"],
+        schedule_window=event["schedule_window"],
+        detail={**event["detail"], "end_reason": END_REASON},
+        snapshot=event["snapshot"],
+    )

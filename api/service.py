@@ -1,0 +1,187 @@
+"""The running service: store, delivery, detector, live runtime and views, composed once per process.
+
+Event flow: the runtime's ``on_event`` (scheduler thread) writes the snapshot of a ``new`` record,
+then ``store.append`` commits it; only then do the store's listeners (SSE wake-up, MQTT, metrics,
+the webhook worker's wake-up) see it, so nothing is ever delivered that is not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.broadcast import Broadcaster
+from api.config import GatewatchConfig
+from api.delivery import OutboxWorker, RetryPolicy
+from api.live_config import LiveConfig
+from api.live_view import FrameHub
+from api.metrics import DELIVERIES, count_stored
+from api.model_store import load_detector, load_manifest
+from api.mqtt_bridge import MqttBridge
+from api.recovery import end_interrupted_events
+from api.samples import SampleError, resolve_source
+from api.settings import Settings
+from api.store import EventStore
+from streams.camera import StateChange
+from streams.config import CameraConfig
+from streams.runtime import Applied, Runtime
+from vision.detector import Detector
+from vision.types import EventRecord
+
+log = logging.getLogger(__name__)
+
+
+def snapshot_name(event_id: str) -> str:
+    """Snapshot path relative to data_dir; event ids are uuid hex, but never trust a name into a path."""
+    return f"snapshots/{re.sub(r'[^A-Za-z0-9_.-]', '_', event_id)}.jpg"
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        config: GatewatchConfig,
+        *,
+        config_path: Path | None = None,
+        detector: Detector | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config_path = config_path
+        settings.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        self.store = EventStore(settings.db_url)
+        self.detector = detector or load_detector(
+            config.detector, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest)
+        )
+        self.detector_classes = list(self.detector.class_names)
+        self.broadcaster = Broadcaster()
+        self.store.add_listener(count_stored)
+        self.store.add_listener(self.broadcaster.publish)
+        self.webhooks = OutboxWorker(
+            self.store,
+            policy=RetryPolicy(
+                settings.webhook_backoff_base_s, settings.webhook_backoff_max_s, settings.webhook_max_attempts
+            ),
+            timeout_s=settings.webhook_timeout_s,
+            poll_interval_s=settings.webhook_poll_interval_s,
+            concurrency=settings.webhook_concurrency,
+        )
+        self.mqtt = MqttBridge(settings) if settings.mqtt_host is not None else None
+        if self.mqtt is not None:
+            self.store.add_listener(self.mqtt.publish)
+        self.frames = FrameHub(self.detector_classes)
+        # The running config: the file's, or the live edits persisted for this very file content.
+        self.live = LiveConfig(config, self.store.sessions, self.detector_classes)
+        self.runtime = Runtime(
+            self.runtime_config(self.live.config), self.detector, self._on_event, self._on_state, self.frames.on_analysis
+        )
+        self.live.attach(self._apply)
+        # A disabled camera's viewers are let go as well: it will deliver no frame until enabled again.
+        self.live.listeners.append(lambda cfg: self.frames.retain(c.id for c in cfg.cameras if c.enabled))
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
+
+    def resolve_camera(self, camera: CameraConfig) -> CameraConfig:
+        """The camera as the runtime opens it: ``sample:<clip>`` sources resolved to the checked file."""
+        source = resolve_source(camera.source, self.settings)
+        return camera if source == camera.source else camera.model_copy(update={"source": source})
+
+    def runtime_config(self, config: GatewatchConfig) -> GatewatchConfig:
+        return config.model_copy(update={"cameras": [self.resolve_camera(c) for c in config.cameras]})
+
+    def _apply(self, config: GatewatchConfig) -> Applied:
+        """LiveConfig's hook: a validated change goes to the runtime with its sample sources resolved."""
+        try:
+            resolved = self.runtime_config(config)
+        except SampleError as exc:  # LiveConfig refuses a change on ValueError, with the field path
+            raise ValueError(str(exc)) from exc
+        return self.runtime.apply(resolved)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start delivery, then the cameras; a second call is an error (one pipeline per process)."""
+        with self._lock:
+            if self._started:
+                raise RuntimeError("Service.start() called twice: the pipeline runs once per process")
+            self._started = True
+        DELIVERIES.bind("webhook", lambda: (self.webhooks.attempts_total, self.webhooks.failed_attempts_total))
+        self.webhooks.start()
+        if self.mqtt is not None:
+            mqtt = self.mqtt
+            DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
+            mqtt.start()
+        interrupted = end_interrupted_events(self.store)  # after delivery starts: the end records go out too
+        if interrupted:
+            log.warning("ended %d event(s) left open by a previous process", len(interrupted))
+        self.runtime.start()
+
+    def stop(self) -> None:
+        """Stop cameras first (their open events end and are stored), then delivery, then the store."""
+        with self._lock:
+            if not self._started or self._stopped:
+                return
+            self._stopped = True
+        if not self.runtime.stop():
+            log.warning("a camera thread did not end within its timeouts")
+        self.webhooks.stop()
+        if self.mqtt is not None:
+            self.mqtt.stop()
+        self.store.close()
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._stopped
+
+    def ready(self) -> tuple[bool, dict[str, bool]]:
+        checks = {
+            "model": bool(self.detector_classes),
+            "store": self._store_writable(),
+            "pipeline": self.running,
+        }
+        return all(checks.values()), checks
+
+    def _store_writable(self) -> bool:
+        """A real write, rolled back: a read-only file or a full disk shows here, not at the next alarm."""
+        try:
+            with self.store.engine.connect() as conn, conn.begin() as transaction:
+                conn.execute(
+                    text("INSERT INTO audit_log (at, actor, what) VALUES (CURRENT_TIMESTAMP, 'readyz', 'probe')")
+                )
+                transaction.rollback()
+            return True
+        except SQLAlchemyError:
+            log.exception("store is not writable")
+            return False
+
+    # -- runtime callbacks ---------------------------------------------------------------------------
+
+    def _on_event(self, record: EventRecord) -> None:
+        """Scheduler thread: snapshot (for ``new``), then commit; delivery follows from the store."""
+        if record.lifecycle == "new":
+            self._write_snapshot(record)
+        name = snapshot_name(record.id)
+        if (self.settings.data_dir / name).is_file():
+            record = replace(record, snapshot=name)
+        self.store.append(record)
+
+    def _write_snapshot(self, record: EventRecord) -> None:
+        path = self.settings.data_dir / snapshot_name(record.id)
+        try:
+            # The scheduler hands the hub each frame before that frame's events: this is the alarm's frame.
+            jpeg = self.frames.latest_jpeg(record.camera)
+            if jpeg is None:
+                log.warning("no frame of camera %s for the snapshot of event %s", record.camera, record.id)
+                return
+            path.write_bytes(jpeg)
+        except Exception:  # the event matters more than its picture: it is stored without one
+            log.exception("could not write snapshot %s", path)
+
+    def _on_state(self, change: StateChange) -> None:
+        if self.mqtt is not None:
+            self.mqtt.on_state(change)
