@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from api.model_store import load_detector, load_manifest
 from api.settings import Settings, get_settings
 from tests.rtsp_server import RtspServer, prepare_clip
+from tests.webhook_receiver import Receiver, serve_receivers
 from vision.config import DetectorConfig
 from vision.detector import Detector
 
@@ -48,3 +49,9 @@ def server(clip: Path) -> Iterator[RtspServer]:
 @pytest.fixture(scope="session")
 def detector(settings: Settings) -> Detector:
     return load_detector(DetectorConfig(), settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Callable[[Receiver], str]]:
+    """start(receiver) serves a signature-checking webhook receiver on loopback and returns its URL."""
+    yield from serve_receivers()

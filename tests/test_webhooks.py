@@ -2,91 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
-from standardwebhooks import Webhook
 
 from api.delivery import OutboxWorker, RetryPolicy
 from api.store import EventStore, SubscriptionView
 from tests.event_records import new_record
+from tests.webhook_receiver import Receiver
 
 FAST = RetryPolicy(base_s=0.3, max_s=5.0, max_attempts=5, jitter=0.25)
-
-
-@dataclass
-class Receiver:
-    """HTTP endpoint that verifies each signature, then answers per ``decide(webhook_id, nth_attempt)``."""
-
-    secret: str
-    decide: Callable[[str, int], int]
-    attempts: dict[str, list[float]] = field(default_factory=dict)  # webhook-id -> arrival times
-    accepted: dict[str, list[dict]] = field(default_factory=dict)  # webhook-id -> bodies answered 2xx
-    bad_signatures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _spec_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
-    """The Standard Webhooks v1 signature written out from the spec, independent of the library that signs."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            msg_id, timestamp = self.headers["webhook-id"], self.headers["webhook-timestamp"]
-            try:
-                Webhook(receiver.secret).verify(body, dict(self.headers))  # what a real consumer runs
-                valid = self.headers["webhook-signature"] == _spec_signature(receiver.secret, msg_id, timestamp, body)
-            except Exception:
-                valid = False
-            with receiver.lock:
-                if not valid:
-                    receiver.bad_signatures += 1
-                    code = 401
-                else:
-                    arrivals = receiver.attempts.setdefault(msg_id, [])
-                    arrivals.append(time.monotonic())
-                    code = receiver.decide(msg_id, len(arrivals))
-                    if 200 <= code < 300:
-                        receiver.accepted.setdefault(msg_id, []).append(json.loads(body))
-            self.send_response(code)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:  # keep test output quiet
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Receiver], str]]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(receiver: Receiver) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/hook"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
@@ -101,18 +28,18 @@ def _all_settled(store: EventStore, event_ids: list[str]) -> bool:
 
 
 def _subscribe(
-    store: EventStore, serve: Callable[[Receiver], str], decide: Callable[[str, int], int]
+    store: EventStore, webhook_receiver: Callable[[Receiver], str], decide: Callable[[str, int], int]
 ) -> tuple[SubscriptionView, Receiver]:
     sub = store.subscriptions.create("http://127.0.0.1:1/placeholder")
     receiver = Receiver(sub.secret, decide)
-    return store.subscriptions.update(sub.id, url=serve(receiver)), receiver
+    return store.subscriptions.update(sub.id, url=webhook_receiver(receiver)), receiver
 
 
 def test_retries_with_growing_backoff_then_delivers_exactly_once(
-    tmp_path: Path, serve: Callable[[Receiver], str]
+    tmp_path: Path, webhook_receiver: Callable[[Receiver], str]
 ) -> None:
     store = EventStore(f"sqlite:///{tmp_path / 'gw.db'}")
-    sub, receiver = _subscribe(store, serve, lambda _id, nth: 500 if nth <= 2 else 204)
+    sub, receiver = _subscribe(store, webhook_receiver, lambda _id, nth: 500 if nth <= 2 else 204)
     worker = OutboxWorker(store, policy=FAST, poll_interval_s=0.05, timeout_s=5.0)
     worker.start()
     try:
@@ -145,10 +72,12 @@ def test_retries_with_growing_backoff_then_delivers_exactly_once(
     assert (worker.attempts_total, worker.delivered_total, worker.failed_attempts_total) == (3, 1, 2)
 
 
-def test_gives_up_after_max_attempts_and_shows_it(tmp_path: Path, serve: Callable[[Receiver], str]) -> None:
+def test_gives_up_after_max_attempts_and_shows_it(
+    tmp_path: Path, webhook_receiver: Callable[[Receiver], str]
+) -> None:
     store = EventStore(f"sqlite:///{tmp_path / 'gw.db'}")
-    broken, _ = _subscribe(store, serve, lambda _id, _nth: 500)
-    healthy, healthy_receiver = _subscribe(store, serve, lambda _id, _nth: 200)
+    broken, _ = _subscribe(store, webhook_receiver, lambda _id, _nth: 500)
+    healthy, healthy_receiver = _subscribe(store, webhook_receiver, lambda _id, _nth: 200)
     with socket.socket() as s:  # a loopback port with nothing listening: connection refused
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
@@ -172,11 +101,13 @@ def test_gives_up_after_max_attempts_and_shows_it(tmp_path: Path, serve: Callabl
     assert worker.given_up_total == 2 and worker.failed_attempts_total == 6 and worker.delivered_total == 1
 
 
-def test_restart_resumes_pending_deliveries_and_loses_none(tmp_path: Path, serve: Callable[[Receiver], str]) -> None:
+def test_restart_resumes_pending_deliveries_and_loses_none(
+    tmp_path: Path, webhook_receiver: Callable[[Receiver], str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'gw.db'}"
     receiver_up = threading.Event()  # down (503) until the second process starts
     first = EventStore(url)
-    _, receiver = _subscribe(first, serve, lambda _id, _nth: 200 if receiver_up.is_set() else 503)
+    _, receiver = _subscribe(first, webhook_receiver, lambda _id, _nth: 200 if receiver_up.is_set() else 503)
     worker = OutboxWorker(first, policy=FAST, poll_interval_s=0.05)
     worker.start()
     event_ids = [f"ev{i}" for i in range(5)]

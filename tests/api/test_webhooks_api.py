@@ -9,37 +9,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 
 from api.store import EventStore
 from tests.api.conftest import RunningApp, sample_config
 from tests.event_records import new_record
-from tests.test_webhooks import Receiver, _handler
+from tests.webhook_receiver import Receiver
 
 FAST_RETRY = {"webhook_backoff_base_s": 0.2, "webhook_backoff_max_s": 1.0, "webhook_poll_interval_s": 0.1}
-
-
-@pytest.fixture
-def receiver_url() -> Iterator[Callable[[Receiver], str]]:
-    """Serves a Receiver (it checks every signature with the standardwebhooks library) on loopback."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(receiver: Receiver) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/hook"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -50,13 +31,13 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> Non
 
 
 def test_subscribed_receiver_gets_every_record_signed_after_retries(
-    make_app: Callable[..., RunningApp], receiver_url: Callable[[Receiver], str]
+    make_app: Callable[..., RunningApp], webhook_receiver: Callable[[Receiver], str]
 ) -> None:
     app = make_app(sample_config(rules=False), **FAST_RETRY)
     receiver = Receiver("", lambda _id, nth: 503 if nth <= 2 else 204)  # secret set once the API made it
     with app.client("admin") as admin, app.client("operator") as operator, app.client("viewer") as viewer:
         assert viewer.get("/webhooks").status_code == 403
-        created = admin.post("/webhooks", json={"url": receiver_url(receiver), "event_types": ["weapon"]})
+        created = admin.post("/webhooks", json={"url": webhook_receiver(receiver), "event_types": ["weapon"]})
         assert created.status_code == 201, created.text
         receiver.secret = created.json()["secret"]
         assert receiver.secret.startswith("whsec_")
@@ -126,7 +107,7 @@ class Served:
 
 
 def test_nothing_is_lost_when_the_served_process_is_killed_and_restarted(
-    tmp_path: Path, receiver_url: Callable[[Receiver], str]
+    tmp_path: Path, webhook_receiver: Callable[[Receiver], str]
 ) -> None:
     config = tmp_path / "gate.yaml"
     config.write_text(yaml.safe_dump(sample_config()))
@@ -144,7 +125,7 @@ def test_nothing_is_lost_when_the_served_process_is_killed_and_restarted(
     headers = {"authorization": f"Bearer {key}"}
     receiver_up = threading.Event()
     receiver = Receiver("", lambda _id, _nth: 200 if receiver_up.is_set() else 503)
-    url = receiver_url(receiver)
+    url = webhook_receiver(receiver)
 
     first = Served(config, env, tmp_path / "serve.log")
     try:
