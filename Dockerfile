@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     GATEWATCH_MODELS_DIR=/models \
     GATEWATCH_SAMPLES_DIR=/samples \
-    GATEWATCH_WEIGHTS_DIR=/data/weights
+    GATEWATCH_WEIGHTS_DIR=/data/weights \
+    GATEWATCH_DATA_DIR=/data
 
 WORKDIR /app
 # Dependencies first so code edits do not reinstall onnxruntime/opencv/av.
@@ -24,6 +25,10 @@ COPY sample_videos ./sample_videos
 RUN useradd --system --uid 10001 gatewatch && mkdir -p /models /samples /data && chown gatewatch /data
 USER gatewatch
 VOLUME ["/models", "/samples", "/data"]
-EXPOSE 8000
+EXPOSE 8080
+# Process alive and answering HTTP; /readyz (model loaded, database writable) is for the orchestrator's readiness probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
 ENTRYPOINT ["gatewatch"]
-CMD ["--help"]
+# The demo: every sample clip in /samples as a live camera. Mount your own config and pass --config to run yours.
+CMD ["serve", "--config", "sample_videos/demo.yaml", "--host", "0.0.0.0", "--port", "8080"]
