@@ -20,6 +20,7 @@ from api.fetch import FetchError, fetch_checked, sha256_of
 from api.settings import REPO_ROOT
 from vision.config import DetectorConfig
 from vision.detector import Detector, ModelError, ModelFormat, build_detector
+from vision.detector.parallel import ParallelDetector
 
 DEFAULT_MANIFEST = REPO_ROOT / "models" / "manifest.toml"
 DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"
@@ -163,14 +164,20 @@ def load_detector(
 ) -> Detector:
     resolved = resolve_model(detector_config.model, models_dir, weights_dir, manifest)
     entry = resolved.entry
-    return build_detector(
-        resolved.path,
-        entry.format,
-        entry.input_size,
-        entry.class_names,
-        detector_config.confidence,
-        detector_config.nms_iou,
-        detector_config.threads,
-        detector_config.device,
-        name=resolved.name,
-    )
+
+    def build() -> Detector:
+        return build_detector(
+            resolved.path,
+            entry.format,
+            entry.input_size,
+            entry.class_names,
+            detector_config.confidence,
+            detector_config.nms_iou,
+            detector_config.threads,
+            detector_config.device,
+            name=resolved.name,
+        )
+
+    if detector_config.workers == 1:
+        return build()
+    return ParallelDetector([build() for _ in range(detector_config.workers)])

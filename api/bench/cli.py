@@ -57,6 +57,8 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
                        help="seconds of each clip transcoded to 720p25 (60; the stream loops it)")  # fmt: skip
     bench.add_argument("--threads", type=_positive_int, default=DetectorConfig().threads,
                        help="gatewatch's ONNX Runtime intra-op threads (default: the config default)")  # fmt: skip
+    bench.add_argument("--workers", type=_positive_int, default=DetectorConfig().workers,
+                       help="gatewatch's parallel detector sessions (default: the config default)")  # fmt: skip
     bench.add_argument("--rss-interval", type=_positive_float, default=5.0, help="seconds between RSS samples (5)")
     bench.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress on stderr")
     bench.add_argument("--json", type=Path, required=True, metavar="OUT", help="write the results here")
@@ -64,8 +66,8 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from api.bench.runner import BenchOptions, run_bench, write_result
     from api.bench.run import BenchError
+    from api.bench.runner import BenchOptions, run_bench, write_result
 
     if args.streams is None and not args.find_max:
         raise ValueError("give --streams N, or --find-max to search for N")
@@ -83,6 +85,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         clips=tuple(args.clips),
         source_seconds=args.source_seconds,
         threads=args.threads,
+        workers=args.workers,
     )
     try:
         result = run_bench(options, get_settings())

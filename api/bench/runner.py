@@ -60,6 +60,7 @@ class BenchOptions:
     max_streams: int = 64
     clips: tuple[str, ...] = BENCH_CLIPS
     threads: int = DetectorConfig().threads  # gatewatch's ONNX Runtime intra-op threads
+    workers: int = DetectorConfig().workers  # gatewatch's parallel detector sessions
     source_seconds: float = EncodeParams().max_seconds
 
 
@@ -118,7 +119,7 @@ class _Bench:
             self.say(f"gatewatch {model}, {n} streams, {o.warmup_s:g}+{o.duration_s:g} s ...")
             raw = run_gatewatch({"sources": [str(s) for s in self.sources], "streams": n, "model": model,
                                  "duration_s": o.duration_s, "warmup_s": o.warmup_s, "threads": o.threads,
-                                 "detection_fps": o.detection_fps, "motion_gating": o.motion_gating,
+                                 "workers": o.workers, "detection_fps": o.detection_fps, "motion_gating": o.motion_gating,
                                  "rss_interval_s": o.rss_interval_s})  # fmt: skip
             return self._row(raw, limits, model)
 

@@ -54,6 +54,7 @@ class TrialSpec(StrictModel):
     detection_fps: float = Field(5.0, gt=0.0, le=60.0, description="Target detections per second per stream.")
     motion_gating: bool = Field(False, description="Give every camera the default motion gate.")
     threads: int = Field(DetectorConfig().threads, ge=1, le=64, description="ONNX Runtime intra-op threads.")
+    workers: int = Field(DetectorConfig().workers, ge=1, le=16, description="Detector sessions run in parallel.")
     rss_interval_s: float = Field(5.0, gt=0.0, le=600.0, description="Seconds between RSS samples.")
 
 
@@ -93,7 +94,8 @@ def build_config(spec: TrialSpec) -> GatewatchConfig:
             camera["motion"] = {}
         cameras.append(camera)
     return GatewatchConfig.model_validate(
-        {"detector": {"model": spec.model, "detection_fps": spec.detection_fps, "threads": spec.threads},
+        {"detector": {"model": spec.model, "detection_fps": spec.detection_fps, "threads": spec.threads,
+                      "workers": spec.workers},
          "cameras": cameras}
     )
 
