@@ -22,7 +22,9 @@ COPY api ./api
 COPY models/manifest.toml ./models/manifest.toml
 COPY sample_videos ./sample_videos
 
-RUN useradd --system --uid 10001 gatewatch && mkdir -p /models /samples /data && chown gatewatch /data
+# /app/.cache: clips missing from /samples are downloaded there (by manifest URL, sha256-checked).
+RUN useradd --system --uid 10001 gatewatch && mkdir -p /models /samples /data /app/.cache \
+ && chown gatewatch /data /app/.cache
 USER gatewatch
 VOLUME ["/models", "/samples", "/data"]
 EXPOSE 8080

@@ -45,15 +45,6 @@ class AuthError(Exception):
         self.required_roles = list(required_roles)
 
 
-def presented_token(authorization: str | None, cookie: str | None) -> str | None:
-    """The key from ``Authorization: Bearer <key>``, else from the cookie; the header wins when both exist."""
-    if authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-    return cookie or None
-
-
 def principal_for(sessions: sessionmaker[Session], token: str | None) -> Principal | None:
     """The active key's principal; None for no key, an unknown key or a revoked one."""
     # Not ours by its shape: skip the database round trip.

@@ -26,8 +26,11 @@ def sha256_of(path: Path) -> str:
 def fetch_checked(url: str, sha256: str, target: Path) -> Path:
     """Fetch ``url`` into a temp file beside ``target``; rename only once the checksum matches."""
     log.info("downloading %s from %s", target.name, url)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:  # e.g. a read-only or foreign-owned cache folder
+        raise FetchError(f"cannot write the download to {target.parent} ({exc})") from exc
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:

@@ -109,7 +109,11 @@ class LiveConfig:
             raise ConfigRejected([issue(["body", "id"], f"must be the camera id in the path ({camera_id!r})")])
 
         def edit(data: dict[str, Any]) -> None:
-            data["cameras"][_index(data["cameras"], camera_id, "camera")] = camera.model_dump(mode="json")
+            index = _index(data["cameras"], camera_id, "camera")
+            new, stored = camera.model_dump(mode="json"), data["cameras"][index]["source"]
+            if new["source"] == redact_source(stored):  # sent back as GET showed it: keep the real password
+                new["source"] = stored
+            data["cameras"][index] = new
         return self._change(actor, ("cameras", camera_id), edit, lambda cfg: _camera(cfg, camera_id))
 
     def remove_camera(self, actor: str, camera_id: str) -> None:

@@ -31,7 +31,8 @@ class MqttBridge:
 
     def publish(self, record: StoredRecord) -> None:
         """Store listener."""
-        self.published += 1
+        with self._lock:  # appends come from the scheduler thread, operator actions from request threads
+            self.published += 1
         self.publisher.publish(record)
 
     def on_state(self, change: StateChange) -> None:

@@ -112,14 +112,21 @@ class Service:
             self._started = True
         DELIVERIES.bind("webhook", lambda: (self.webhooks.attempts_total, self.webhooks.failed_attempts_total))
         self.webhooks.start()
-        if self.mqtt is not None:
-            mqtt = self.mqtt
-            DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
-            mqtt.start()
-        interrupted = end_interrupted_events(self.store)  # after delivery starts: the end records go out too
-        if interrupted:
-            log.warning("ended %d event(s) left open by a previous process", len(interrupted))
-        self.runtime.start()
+        try:
+            if self.mqtt is not None:
+                mqtt = self.mqtt
+                DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
+                mqtt.start()
+            interrupted = end_interrupted_events(self.store)  # after delivery starts: the end records go out too
+            if interrupted:
+                log.warning("ended %d event(s) left open by a previous process", len(interrupted))
+            self.runtime.start()
+        except BaseException:
+            # A failed start must not leave delivery threads behind (the lifespan never reaches stop()).
+            self.webhooks.stop()
+            if self.mqtt is not None:
+                self.mqtt.stop()
+            raise
 
     def stop(self) -> None:
         """Stop cameras first (their open events end and are stored), then delivery, then the store."""

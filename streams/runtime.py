@@ -125,6 +125,7 @@ class Runtime:
             if self._started:
                 raise RuntimeError("Runtime.start() called twice")
             self._started = True
+            self.scheduler.claim()
             self._scheduler_thread.start()
             for worker in self.workers:
                 worker.start()

@@ -78,6 +78,12 @@ class Scheduler:
 
     # ------------------------------------------------------------------ commands from other threads
 
+    def claim(self) -> None:
+        """Called before the scheduler thread starts: from now on commands queue for that thread, so no
+        command can run inline on a caller's thread while the first round begins."""
+        with self._commands_lock:
+            self._running = True
+
     def call(self, fn: Callable[[], T]) -> Future[T]:
         """Run ``fn`` on the scheduler thread before the next round; inline while the loop is not running."""
         future: Future[T] = Future()

@@ -21,9 +21,10 @@ from pydantic import (
 
 from vision.geometry import polygon_problem
 
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # also checks ids in URL paths (api/routes)
 Identifier = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Letters, digits, '_', '-', '.'; 1-64 chars."),
+    Field(pattern=IDENTIFIER_PATTERN, description="Letters, digits, '_', '-', '.'; 1-64 chars."),
 ]
 Point = tuple[
     Annotated[float, Field(ge=0.0, le=1.0)],

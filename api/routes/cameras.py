@@ -14,10 +14,11 @@ from api.schemas.live import ActiveEventOut, CameraOut
 from api.service import Service
 from streams.config import CameraConfig
 from streams.runtime import CameraStatus
+from vision.config import IDENTIFIER_PATTERN
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 
-CameraId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Camera id.")]
+CameraId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Camera id.")]
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 

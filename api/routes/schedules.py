@@ -9,11 +9,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Operator, ServiceDep, Viewer
 from api.schemas.common import error_responses
-from vision.config import ScheduleConfig
+from vision.config import IDENTIFIER_PATTERN, ScheduleConfig
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
-ScheduleName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Schedule name.")]
+ScheduleName = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Schedule name.")]
 
 
 @router.get("", response_model=dict[str, ScheduleConfig], responses=error_responses(401, 403), summary="Schedules")

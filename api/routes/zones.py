@@ -10,11 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import Operator, ServiceDep, Viewer
 from api.routes.cameras import CameraId
 from api.schemas.common import error_responses
-from vision.config import ZoneConfig
+from vision.config import IDENTIFIER_PATTERN, ZoneConfig
 
 router = APIRouter(prefix="/cameras/{camera_id}/zones", tags=["zones"])
 
-ZoneId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Zone id.")]
+ZoneId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Zone id.")]
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)
 MergePatch = Annotated[
     dict[str, Any],

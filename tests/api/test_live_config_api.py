@@ -148,6 +148,11 @@ def test_cameras_schedules_detector_and_roles(make_app: Any, samples_dir: Path) 
     assert created.status_code == 201, created.text
     assert created.json()["config"]["source"] == "rtsp://user:***@127.0.0.1:9/cam"  # no password to readers
     assert "secret" not in viewer.get("/config").text
+    # A camera sent back as it was read (password shown as ***) keeps its real password.
+    renamed = {**created.json()["config"], "name": "Side gate"}
+    assert admin.put("/cameras/side", json=renamed).status_code == 200
+    stored = next(c for c in app.service.live.config.cameras if c.id == "side")
+    assert stored.source == extra["source"] and stored.name == "Side gate"
     listed = {c["id"]: c for c in viewer.get("/cameras").json()}
     assert set(listed) == {"gate", "side"} and listed["side"]["state"] in {"connecting", "reconnecting"}
     wait_until(lambda: viewer.get("/cameras/gate").json()["frames_in"] > 0, 10.0, "frames on the gate camera")
