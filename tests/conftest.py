@@ -9,6 +9,7 @@ import pytest
 
 from api.model_store import load_detector, load_manifest
 from api.settings import Settings, get_settings
+from tests.mqtt_broker import Broker
 from tests.rtsp_server import RtspServer, prepare_clip
 from tests.webhook_receiver import Receiver, serve_receivers
 from vision.config import DetectorConfig
@@ -55,3 +56,12 @@ def detector(settings: Settings) -> Detector:
 def webhook_receiver() -> Iterator[Callable[[Receiver], str]]:
     """start(receiver) serves a signature-checking webhook receiver on loopback and returns its URL."""
     yield from serve_receivers()
+
+
+@pytest.fixture
+def mqtt_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A real mosquitto on a free loopback port (scripts/test installs it)."""
+    broker = Broker(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()

@@ -5,23 +5,14 @@ from __future__ import annotations
 import json
 import queue
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from tests.api.conftest import RunningApp, sample_config
-from tests.test_mqtt import Broker, Subscriber
+from tests.mqtt_broker import Broker, Subscriber
 
 EVENT_TIMEOUT_S = 90.0
-
-
-@pytest.fixture
-def mqtt_broker(tmp_path: Path) -> Iterator[Broker]:
-    broker = Broker(tmp_path)
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def _next_matching(subscriber: Subscriber, match: Callable[[str, str], bool], timeout_s: float) -> tuple[str, str]:
