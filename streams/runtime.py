@@ -35,7 +35,7 @@ from vision.detector import Detector
 from vision.motion import MotionGate
 
 # Fields of a camera that only the analytics read: changing them keeps the camera's stream open.
-ANALYTICS_FIELDS = frozenset({"zones", "masks", "name"})
+ANALYTICS_FIELDS = frozenset({"zones", "masks", "name", "motion"})
 COMMAND_TIMEOUT_S = 30.0  # a round takes well under a second; this only guards against a wedged detector
 # How long a live change waits for a removed camera's thread. One blocked opening a dead source may need
 # up to its open_timeout_s (<= 120 s) to notice; it is stopped and detached, and ``stop()`` joins it.
@@ -177,6 +177,8 @@ class Runtime:
                 self._add(new[cam], analyzers[cam])
             for cam in plan.reconfigured:
                 self._call(lambda c=cam: self.scheduler.replace_analyzer(c, analyzers[c]))
+                if new[cam].motion != old[cam].motion:  # an unchanged gate keeps its learnt background
+                    self._call(lambda c=cam: self.scheduler.replace_motion_gate(c, _motion_gate(new[c])))
             self.config = config
             return Applied(plan.added, plan.removed, plan.restarted, plan.reconfigured, joined)
 
@@ -213,7 +215,7 @@ class Runtime:
             on_drop=lambda reason, n: metrics.FRAMES_DROPPED.labels(cam, reason).inc(n),
         )
         lane = Lane(cam, slot, analyzer, DetectionSchedule(self.config.detector.detection_fps))
-        lane.motion = MotionGate(camera.motion) if camera.motion is not None else None
+        lane.motion = _motion_gate(camera)
         self._call(lambda: self.scheduler.add_lane(lane))
         worker = CameraWorker(camera, slot, lambda change: self._state_changed(worker, change))
         metrics.CAMERA_UP.labels(cam).set(0)
@@ -252,6 +254,10 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _motion_gate(camera: CameraConfig) -> MotionGate | None:
+    return MotionGate(camera.motion) if camera.motion is not None else None
 
 
 def _source(camera: CameraConfig) -> dict[str, object]:

@@ -42,6 +42,7 @@ from streams.lanes import Lane, LaneStats, lane_stats
 from vision.analyzer import CameraAnalyzer, FrameAnalysis
 from vision.detections import Detections
 from vision.detector import Detector
+from vision.motion import MotionGate
 from vision.types import EventRecord, FrameMeta
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ class Scheduler:
         ended = analyzer.adopt(lane.analyzer, lane.last_meta, "config_change")
         lane.analyzer = analyzer
         self._emit_all(lane, ended)
+
+    def replace_motion_gate(self, camera_id: str, gate: MotionGate | None) -> None:
+        """Scheduler thread only: the camera's motion gate from its next due frame (None: every due frame)."""
+        self.lane(camera_id).motion = gate
 
     def lane(self, camera_id: str) -> Lane:
         for lane in self.lanes:

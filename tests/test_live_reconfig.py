@@ -168,6 +168,17 @@ def test_cameras_added_restarted_and_removed_live_with_their_threads_and_metrics
         new_frames = runtime.status()["rc-two"].frames_in
         wait_until(lambda: runtime.status()["rc-two"].frames_in > new_frames + 5, 5.0, "the restarted camera")
 
+        # The motion gate is analytics only: switching it on and tuning it keeps the stream open.
+        worker = next(w for w in runtime.workers if w.camera_id == "rc-two")
+        gated = {**two, "read_timeout_s": 4.0, "motion": {"min_changed": 0.01}}
+        applied = runtime.apply(config(one, gated))
+        assert applied.reconfigured == ["rc-two"] and applied.restarted == []
+        gate = runtime.scheduler.lane("rc-two").motion
+        assert gate is not None and gate.config.min_changed == 0.01
+        applied = runtime.apply(config(one, {**gated, "name": "Two"}))  # gate unchanged: the same object
+        assert applied.reconfigured == ["rc-two"] and runtime.scheduler.lane("rc-two").motion is gate
+        assert worker._thread.is_alive() and next(w for w in runtime.workers if w.camera_id == "rc-two") is worker
+
         one_event = rec.find(camera="rc-one", lifecycle="new")[0]
         applied = runtime.apply(config(runtime.config.cameras[1].model_dump()))
         assert applied.removed == ["rc-one"] and applied.joined
