@@ -12,10 +12,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # Dependencies first so code edits do not reinstall onnxruntime/opencv/av.
-COPY pyproject.toml README.md ./
-RUN mkdir -p vision streams api && touch vision/__init__.py streams/__init__.py api/__init__.py \
+COPY pyproject.toml setup.py README.md ./
+RUN mkdir -p gatewatch vision streams api \
+ && touch gatewatch/__init__.py vision/__init__.py streams/__init__.py api/__init__.py \
  && pip install --no-cache-dir -e . \
- && rm -rf vision streams api
+ && rm -rf gatewatch vision streams api
+COPY gatewatch ./gatewatch
 COPY vision ./vision
 COPY streams ./streams
 COPY api ./api

@@ -9,24 +9,24 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.auth import AuthError
-from api.console import mount_console
-from api.routes import (
+from gatewatch.api.auth import AuthError
+from gatewatch.api.console import mount_console
+from gatewatch.api.routes import (
     auth,
     cameras,
-    config,
     detector,
     events,
     health,
     keys,
     live,
     metrics,
+    running_config,
     schedules,
     webhooks,
     zones,
 )
-from api.service import Service
-from api.store import (
+from gatewatch.service import Service
+from gatewatch.store import (
     EventNotFound,
     InvalidCursor,
     InvalidTransition,
@@ -80,8 +80,8 @@ def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
     app.add_exception_handler(StoreError, _store_error)
     for module in (health, metrics, auth, events, webhooks, keys):
         app.include_router(module.router)
-    config.add_config_error_handlers(app)
-    for module in (cameras, zones, live, schedules, config, detector):  # live control (H3)
+    running_config.add_config_error_handlers(app)
+    for module in (cameras, zones, live, schedules, running_config, detector):  # live control (H3)
         app.include_router(module.router)
     mount_console(app)  # GET / and /console/... (static security-room console)
     return app

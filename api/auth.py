@@ -1,6 +1,6 @@
 """Who is calling: API keys (Bearer header or the console's cookie) mapped to roles, and role checks.
 
-Roles and what they may do (each dependency in api.deps names its allowed roles):
+Roles and what they may do (each dependency in gatewatch.api.deps names its allowed roles):
   viewer   read config, cameras, zones, live view; read events
   operator viewer + tune zones/thresholds/schedules, ack/dismiss/resolve events
   admin    operator + cameras add/update/remove, API keys, webhooks, audit log
@@ -16,8 +16,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store import Role, lookup_api_key
-from api.store.api_keys import TOKEN_PREFIX
+from gatewatch.store import Role, lookup_api_key
+from gatewatch.store.api_keys import TOKEN_PREFIX
 
 COOKIE_NAME = "gatewatch_key"
 LOCAL = "local"

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import (
+from gatewatch.api.auth import (
     ADMIN_ROLES,
     COOKIE_NAME,
     EVENT_READ_ROLES,
@@ -24,8 +24,8 @@ from api.auth import (
     authorize,
     principal_for,
 )
-from api.service import Service
-from api.store import Role
+from gatewatch.service import Service
+from gatewatch.store import Role
 
 # auto_error=False: a missing key is answered by authorize() with our 401 body, not FastAPI's.
 bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer gw_...`.")

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from api.model_store import load_detector, load_manifest
+from gatewatch.assets.models import load_detector, load_manifest
 from tests.assets import image_assets_dir
-from vision.config import DetectorConfig
+from gatewatch.vision.analytics_config import DetectorConfig
 
 
 def time_detector(model: str, threads: int, models_dir: Path | None, frame: np.ndarray, frames: int) -> dict:

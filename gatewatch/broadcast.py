@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from api.metrics import SSE_CLIENTS
-from api.store import StoredRecord
+from gatewatch.service_metrics import SSE_CLIENTS
+from gatewatch.store import StoredRecord
 
 
 class Subscription:

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from api.config_loader import ConfigError, load_config
-from api.settings import get_settings
+from gatewatch.config.file import ConfigError, load_config
+from gatewatch.config.settings import get_settings
 
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -38,7 +38,7 @@ def _cmd_config_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from api.model_store import load_manifest, verify_models
+    from gatewatch.assets.models import load_manifest, verify_models
 
     settings = get_settings()
     if args.action == "list":
@@ -53,7 +53,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from api.analyze import analyze_clip
+    from gatewatch.clips.analyze import analyze_clip
 
     config = load_config(args.config)
     for clip in args.clips:
@@ -78,13 +78,13 @@ def _headline(summary: dict) -> dict:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from api.demo import run_demo
+    from gatewatch.clips.demo import run_demo
 
     return 0 if run_demo(args.out, get_settings(), write_video=not args.no_video) else EXIT_ERROR
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from api.run import run_live
+    from gatewatch.run_live import run_live
 
     run_live(load_config(args.config), get_settings(), stop_after_s=args.duration)
     return 0
@@ -124,21 +124,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     run.set_defaults(func=_cmd_run)
 
-    from api.bench.cli import add_parser as add_bench_parser
+    from gatewatch.bench.cli import add_parser as add_bench_parser
 
     add_bench_parser(sub)  # bench
 
-    from api.serve import add_parsers as add_serve_parsers
+    from gatewatch.serve import add_parsers as add_serve_parsers
 
     add_serve_parsers(sub)  # serve, keys
     return parser
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
-    from api.model_store import ModelStoreError
-    from api.samples import SampleError
-    from streams.decode import SourceError
-    from vision.detector.errors import ModelError
+    from gatewatch.assets.models import ModelStoreError
+    from gatewatch.assets.samples import SampleError
+    from gatewatch.streams.decode import SourceError
+    from gatewatch.vision.detector.errors import ModelError
 
     return (UserError, ConfigError, SourceError, ModelError, ModelStoreError, SampleError, ValueError)
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import cv2
 
-from streams.camera import CapturedFrame
-from vision.analyzer import FrameAnalysis
-from vision.annotate import Annotator
+from gatewatch.streams.camera import CapturedFrame
+from gatewatch.vision.analyzer import FrameAnalysis
+from gatewatch.vision.annotate import Annotator
 
 JPEG_QUALITY = 80  # OpenCV's default 95 doubles the bytes for no visible gain on CCTV footage
 BOUNDARY = "gatewatch-frame"

@@ -12,12 +12,12 @@ import threading
 from dataclasses import asdict
 from types import FrameType
 
-from api.config import GatewatchConfig
-from api.model_store import load_detector, load_manifest
-from api.settings import Settings
-from streams.camera import StateChange
-from streams.runtime import Runtime
-from vision.types import EventRecord
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.config.settings import Settings
+from gatewatch.streams.camera import StateChange
+from gatewatch.streams.runtime import Runtime
+from gatewatch.vision.types import EventRecord
 
 
 def run_live(config: GatewatchConfig, settings: Settings, stop_after_s: float | None = None) -> None:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.settings import get_settings
+from gatewatch.config.settings import get_settings
 
 EXIT_ERROR = 1
 # Open SSE streams never end by themselves: give them this long at shutdown, then close them.
@@ -20,9 +20,9 @@ GRACEFUL_SHUTDOWN_S = 3
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
-    from api.config_loader import load_config
-    from api.service import Service
+    from gatewatch.api.app import create_app
+    from gatewatch.config.file import load_config
+    from gatewatch.service import Service
 
     # Built here, once: uvicorn gets the app object (not an import string), so it cannot create a second
     # pipeline in a reloader or a worker process.
@@ -33,7 +33,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from api.store import (
+    from gatewatch.store import (
         EventStore,
         Role,
         create_api_key,

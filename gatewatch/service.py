@@ -16,23 +16,23 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.broadcast import Broadcaster
-from api.config import GatewatchConfig
-from api.delivery import OutboxWorker, RetryPolicy
-from api.live_config import LiveConfig
-from api.live_view import FrameHub
-from api.metrics import DELIVERIES, count_stored
-from api.model_store import load_detector, load_manifest
-from api.mqtt_bridge import MqttBridge
-from api.recovery import end_interrupted_events
-from api.samples import SampleError, resolve_source
-from api.settings import Settings
-from api.store import EventStore
-from streams.camera import StateChange
-from streams.config import CameraConfig
-from streams.runtime import Applied, Runtime
-from vision.detector import Detector
-from vision.types import EventRecord
+from gatewatch.broadcast import Broadcaster
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.delivery import OutboxWorker, RetryPolicy
+from gatewatch.config.live import LiveConfig
+from gatewatch.live_view import FrameHub
+from gatewatch.service_metrics import DELIVERIES, count_stored
+from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.delivery.mqtt_bridge import MqttBridge
+from gatewatch.store.recovery import end_interrupted_events
+from gatewatch.assets.samples import SampleError, resolve_source
+from gatewatch.config.settings import Settings
+from gatewatch.store import EventStore
+from gatewatch.streams.camera import StateChange
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.runtime import Applied, Runtime
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Prometheus metrics of the API side (stored events, deliveries, SSE clients), defined once here.
 
-Pipeline metrics (frames, drops, latencies, camera up) are defined in streams.metrics. All live in
+Pipeline metrics (frames, drops, latencies, camera up) are defined in gatewatch.streams.pipeline_metrics. All live in
 prometheus_client's default registry, which ``GET /metrics`` exposes.
 
 Delivery counters are kept as plain ints by OutboxWorker and MqttPublisher (they know every attempt);
@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from api.store import StoredRecord
+from gatewatch.store import StoredRecord
 
 EVENTS_STORED = Counter(
     "gatewatch_events_stored",

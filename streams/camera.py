@@ -27,10 +27,10 @@ from enum import StrEnum
 
 import numpy as np
 
-from streams.buffer import FrameSlot
-from streams.config import CameraConfig
-from streams.decode import Picture, SourceError, VideoReader
-from streams.metrics import FRAMES_IN
+from gatewatch.streams.buffer import FrameSlot
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.decode import Picture, SourceError, VideoReader
+from gatewatch.streams.pipeline_metrics import FRAMES_IN
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from vision.config import (
+from gatewatch.vision.analytics_config import (
     Identifier,
     StrictModel,
     ValidPolygon,
     ZoneConfig,
 )
-from vision.motion import MotionGateConfig
+from gatewatch.vision.motion import MotionGateConfig
 
 
 class CameraConfig(StrictModel):

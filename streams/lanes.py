@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from streams import metrics
-from streams.buffer import FrameSlot
-from streams.camera import CapturedFrame
-from streams.replay import DetectionSchedule
-from vision.analyzer import CameraAnalyzer
-from vision.motion import MotionGate
-from vision.types import FrameMeta
+from gatewatch.streams import pipeline_metrics
+from gatewatch.streams.buffer import FrameSlot
+from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.replay import DetectionSchedule
+from gatewatch.vision.analyzer import CameraAnalyzer
+from gatewatch.vision.motion import MotionGate
+from gatewatch.vision.types import FrameMeta
 
 LATENCY_WINDOW = 256
 
@@ -37,9 +37,9 @@ class Lane:
     def __post_init__(self) -> None:
         # Metric children resolved once per lane, not per frame.
         cam = self.camera_id
-        self.m_processed = {k: metrics.FRAMES_PROCESSED.labels(cam, k) for k in ("detected", "coasted")}
-        self.m_stage = {s: metrics.FRAME_STAGE_SECONDS.labels(cam, s) for s in ("queue", "analysis", "end_to_end")}
-        self.m_detector_error = metrics.FRAMES_DROPPED.labels(cam, "detector_error")
+        self.m_processed = {k: pipeline_metrics.FRAMES_PROCESSED.labels(cam, k) for k in ("detected", "coasted")}
+        self.m_stage = {s: pipeline_metrics.FRAME_STAGE_SECONDS.labels(cam, s) for s in ("queue", "analysis", "end_to_end")}
+        self.m_detector_error = pipeline_metrics.FRAMES_DROPPED.labels(cam, "detector_error")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from streams.decode import VideoFrame, VideoReader
-from vision.analyzer import CameraAnalyzer, FrameAnalysis
-from vision.detector import Detector
-from vision.types import EventRecord, FrameMeta
+from gatewatch.streams.decode import VideoFrame, VideoReader
+from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.types import EventRecord, FrameMeta
 
 # Container timestamps are rounded (1 ms in Matroska, 1/90000 s in MPEG-TS): a frame this close
 # before its due time counts as on time, or a 10 fps schedule on a 10 fps clip would skip frames.

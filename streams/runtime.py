@@ -16,23 +16,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, Self
 
-from streams import metrics
-from streams.buffer import FrameSlot
-from streams.camera import (
+from gatewatch.streams import pipeline_metrics
+from gatewatch.streams.buffer import FrameSlot
+from gatewatch.streams.camera import (
     CameraState,
     CameraWorker,
     CapturedFrame,
     StateChange,
     Watchdog,
 )
-from streams.config import CameraConfig
-from streams.lanes import Lane, LaneStats
-from streams.replay import DetectionSchedule
-from streams.scheduler import AnalysisSink, EventSink, Scheduler
-from vision.analyzer import CameraAnalyzer
-from vision.config import DetectorConfig, ScheduleConfig, TrackerConfig
-from vision.detector import Detector
-from vision.motion import MotionGate
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.lanes import Lane, LaneStats
+from gatewatch.streams.replay import DetectionSchedule
+from gatewatch.streams.scheduler import AnalysisSink, EventSink, Scheduler
+from gatewatch.vision.analyzer import CameraAnalyzer
+from gatewatch.vision.analytics_config import DetectorConfig, ScheduleConfig, TrackerConfig
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.motion import MotionGate
 
 # Fields of a camera that only the analytics read: changing them keeps the camera's stream open.
 ANALYTICS_FIELDS = frozenset({"zones", "masks", "name", "motion"})
@@ -43,7 +43,7 @@ REMOVE_WAIT_S = 10.0
 
 
 class LiveConfig(Protocol):
-    """What the runtime reads of the config file (api.config.GatewatchConfig has it)."""
+    """What the runtime reads of the config file (gatewatch.config.schema.GatewatchConfig has it)."""
 
     detector: DetectorConfig
     tracker: TrackerConfig
@@ -212,13 +212,13 @@ class Runtime:
             "drop_oldest",
             camera.max_frame_age_s,
             on_put=self._wakeup.set,
-            on_drop=lambda reason, n: metrics.FRAMES_DROPPED.labels(cam, reason).inc(n),
+            on_drop=lambda reason, n: pipeline_metrics.FRAMES_DROPPED.labels(cam, reason).inc(n),
         )
         lane = Lane(cam, slot, analyzer, DetectionSchedule(self.config.detector.detection_fps))
         lane.motion = _motion_gate(camera)
         self._call(lambda: self.scheduler.add_lane(lane))
         worker = CameraWorker(camera, slot, lambda change: self._state_changed(worker, change))
-        metrics.CAMERA_UP.labels(cam).set(0)
+        pipeline_metrics.CAMERA_UP.labels(cam).set(0)
         self.workers.append(worker)  # before start, so its first states count; the watchdog iterates a copy
         if self._started:
             worker.start()
@@ -234,7 +234,7 @@ class Runtime:
             self._retired.append(worker)
         self._retired = [w for w in self._retired if not w.join(0.0)]
         if forget:
-            metrics.forget_camera(camera_id)
+            pipeline_metrics.forget_camera(camera_id)
         return joined
 
     def _call(self, fn: Callable[[], object]) -> None:
@@ -243,7 +243,7 @@ class Runtime:
     def _state_changed(self, worker: CameraWorker, change: StateChange) -> None:
         current = tuple(self.workers)
         if worker in current:
-            metrics.CAMERA_UP.labels(change.camera).set(1 if change.state is CameraState.RUNNING else 0)
+            pipeline_metrics.CAMERA_UP.labels(change.camera).set(1 if change.state is CameraState.RUNNING else 0)
         elif any(w.camera_id == change.camera for w in current):
             return  # a replaced worker's late report ("stopped") must not speak for its successor
         self._on_state(change)

@@ -36,14 +36,14 @@ from typing import TypeVar
 
 import numpy as np
 
-from streams import metrics
-from streams.camera import CapturedFrame
-from streams.lanes import Lane, LaneStats, lane_stats
-from vision.analyzer import CameraAnalyzer, FrameAnalysis
-from vision.detections import Detections
-from vision.detector import Detector
-from vision.motion import MotionGate
-from vision.types import EventRecord, FrameMeta
+from gatewatch.streams import pipeline_metrics
+from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.lanes import Lane, LaneStats, lane_stats
+from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.motion import MotionGate
+from gatewatch.vision.types import EventRecord, FrameMeta
 
 log = logging.getLogger(__name__)
 
@@ -240,8 +240,8 @@ class Scheduler:
         except Exception:  # one bad batch must not stop analytics on every camera
             log.exception("detector failed on a batch of %d frame(s)", len(images))
             return None
-        metrics.DETECT_SECONDS.observe(time.monotonic() - started)
-        metrics.DETECT_BATCH_SIZE.observe(len(images))
+        pipeline_metrics.DETECT_SECONDS.observe(time.monotonic() - started)
+        pipeline_metrics.DETECT_BATCH_SIZE.observe(len(images))
         return results
 
     def _emit_all(self, lane: Lane, records: list[EventRecord]) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real sample clips and models live (see api.settings)."""
+"""Shared fixtures: where the real sample clips and models live (see gatewatch.config.settings)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from api.model_store import load_detector, load_manifest
-from api.settings import Settings, get_settings
+from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.config.settings import Settings, get_settings
 from tests.mqtt_broker import Broker
 from tests.rtsp_server import RtspServer, prepare_clip
 from tests.webhook_receiver import Receiver, serve_receivers
-from vision.config import DetectorConfig
-from vision.detector import Detector
+from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.detector import Detector
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from vision.types import EventRecord, EventType
+from gatewatch.vision.types import EventRecord, EventType
 
 T0 = dt.datetime(2025, 3, 3, 7, 30, tzinfo=dt.UTC)
 

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from vision.geometry import polygon_problem
+from gatewatch.vision.geometry import polygon_problem
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # also checks ids in URL paths (api/routes)
 Identifier = Annotated[

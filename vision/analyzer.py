@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision.config import Point, ScheduleConfig, TrackerConfig, ZoneConfig
-from vision.detections import Detections
-from vision.events import EventLifecycle
-from vision.rules.base import ZoneRule
-from vision.rules.crowding import CrowdingMonitor
-from vision.rules.loitering import LoiteringMonitor
-from vision.rules.weapon import WeaponMonitor
-from vision.schedule import ScheduleBook
-from vision.tracker import ByteTracker
-from vision.types import EventRecord, EventType, FrameMeta
-from vision.zones import ZoneSet
+from gatewatch.vision.analytics_config import Point, ScheduleConfig, TrackerConfig, ZoneConfig
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.events import EventLifecycle
+from gatewatch.vision.rules.base import ZoneRule
+from gatewatch.vision.rules.crowding import CrowdingMonitor
+from gatewatch.vision.rules.loitering import LoiteringMonitor
+from gatewatch.vision.rules.weapon import WeaponMonitor
+from gatewatch.vision.schedule import ScheduleBook
+from gatewatch.vision.tracker import ByteTracker
+from gatewatch.vision.types import EventRecord, EventType, FrameMeta
+from gatewatch.vision.zones import ZoneSet
 
 
 @dataclass(frozen=True, slots=True)

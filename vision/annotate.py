@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 import cv2
 import numpy as np
 
-from vision.analyzer import FrameAnalysis
-from vision.types import EventRecord
+from gatewatch.vision.analyzer import FrameAnalysis
+from gatewatch.vision.types import EventRecord
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 ZONE_BGR = (0, 215, 255)  # amber: visible on asphalt, grass and night footage alike

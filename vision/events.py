@@ -6,8 +6,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from vision.rules.base import RuleState
-from vision.types import EventRecord, EventType, FrameMeta
+from gatewatch.vision.rules.base import RuleState
+from gatewatch.vision.types import EventRecord, EventType, FrameMeta
 
 
 def _material(state: RuleState) -> tuple[Any, ...]:

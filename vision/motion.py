@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from vision.config import Point, StrictModel
+from gatewatch.vision.analytics_config import Point, StrictModel
 
 # A frame this long after the previous one checked follows a gap (stall, reconnect, dropped frames):
 # the background is stale, so the frame is detected and the background restarts from it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from vision.config import WEEKDAYS, ScheduleConfig
+from gatewatch.vision.analytics_config import WEEKDAYS, ScheduleConfig
 
 
 class ScheduleBook:

@@ -10,8 +10,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from vision.config import TrackerConfig
-from vision.detections import NO_TRACK, Detections
+from gatewatch.vision.analytics_config import TrackerConfig
+from gatewatch.vision.detections import NO_TRACK, Detections
 
 # Weight of the newest velocity measurement; box jitter at 5 fps is large relative to a step,
 # so one measurement alone would make extrapolated boxes wander.

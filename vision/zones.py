@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vision.config import Point, ZoneConfig
-from vision.detections import Detections
-from vision.geometry import points_in_polygon, polygon_area
+from gatewatch.vision.analytics_config import Point, ZoneConfig
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.geometry import points_in_polygon, polygon_area
 
 
 class ZoneSet:

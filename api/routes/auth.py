@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import COOKIE_NAME, AuthError, principal_for
-from api.deps import EventsReader, ServiceDep
-from api.schemas.common import LoginIn, WhoAmIOut, error_responses
+from gatewatch.api.auth import COOKIE_NAME, AuthError, principal_for
+from gatewatch.api.deps import EventsReader, ServiceDep
+from gatewatch.api.schemas.common import LoginIn, WhoAmIOut, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

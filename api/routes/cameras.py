@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
-from api.config_edit import redact_source
-from api.deps import Admin, ServiceDep, Viewer
-from api.schemas.common import error_responses
-from api.schemas.live import ActiveEventOut, CameraOut
-from api.service import Service
-from streams.config import CameraConfig
-from streams.runtime import CameraStatus
-from vision.config import IDENTIFIER_PATTERN
+from gatewatch.config.edit import redact_source
+from gatewatch.api.deps import Admin, ServiceDep, Viewer
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
+from gatewatch.service import Service
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.runtime import CameraStatus
+from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ServiceDep, Viewer
-from api.schemas.common import error_responses
-from api.schemas.live import DetectorOut
+from gatewatch.api.deps import ServiceDep, Viewer
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.api.schemas.live import DetectorOut
 
 router = APIRouter(tags=["config"])
 

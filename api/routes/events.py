@@ -8,17 +8,17 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime
 
-from api.deps import EventsReader, Operator, ServiceDep
-from api.routes.stream import router as stream_router
-from api.schemas.common import error_responses
-from api.schemas.events import (
+from gatewatch.api.deps import EventsReader, Operator, ServiceDep
+from gatewatch.api.routes.stream import router as stream_router
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.api.schemas.events import (
     ActionIn,
     DeliveryOut,
     EventDetailOut,
     EventOut,
     EventPage,
 )
-from api.store import Action
+from gatewatch.store import Action
 
 router = APIRouter(prefix="/events", tags=["events"])
 router.include_router(stream_router)  # /events/stream before /events/{event_id}

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import ServiceDep
-from api.schemas.common import HealthOut, InfoOut, ReadyOut
+from gatewatch.api.deps import ServiceDep
+from gatewatch.api.schemas.common import HealthOut, InfoOut, ReadyOut
 
 router = APIRouter(tags=["health"])
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from api.deps import Admin, ServiceDep
-from api.schemas.admin import KeyCreatedOut, KeyIn, KeyOut
-from api.schemas.common import error_responses
-from api.store import create_api_key, list_api_keys, revoke_api_key
+from gatewatch.api.deps import Admin, ServiceDep
+from gatewatch.api.schemas.admin import KeyCreatedOut, KeyIn, KeyOut
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.store import create_api_key, list_api_keys, revoke_api_key
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 

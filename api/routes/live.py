@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from api.deps import ServiceDep, Viewer
-from api.live_view import BOUNDARY
-from api.routes.cameras import CameraId
-from api.schemas.common import ErrorOut, error_responses
-from api.service import Service
+from gatewatch.api.deps import ServiceDep, Viewer
+from gatewatch.live_view import BOUNDARY
+from gatewatch.api.routes.cameras import CameraId
+from gatewatch.api.schemas.common import ErrorOut, error_responses
+from gatewatch.service import Service
 
 router = APIRouter(prefix="/cameras/{camera_id}", tags=["live view"])
 

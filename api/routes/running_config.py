@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.config_edit import ConfigRejected
-from api.deps import Admin, ServiceDep, Viewer
-from api.live_config import ConfigConflict, ConfigNotFound
-from api.schemas.common import error_responses
-from api.schemas.live import AuditOut, AuditPage
-from api.store import list_audit
+from gatewatch.config.edit import ConfigRejected
+from gatewatch.api.deps import Admin, ServiceDep, Viewer
+from gatewatch.config.live import ConfigConflict, ConfigNotFound
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.api.schemas.live import AuditOut, AuditPage
+from gatewatch.store import list_audit
 
 router = APIRouter(tags=["config"])
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import Operator, ServiceDep, Viewer
-from api.schemas.common import error_responses
-from vision.config import IDENTIFIER_PATTERN, ScheduleConfig
+from gatewatch.api.deps import Operator, ServiceDep, Viewer
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN, ScheduleConfig
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 

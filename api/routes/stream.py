@@ -3,7 +3,7 @@
 FastAPI's own SSE support (``fastapi.sse``, FastAPI >= 0.135) does the wire format and sends a
 keep-alive comment every 15 s when nothing else goes out; sse-starlette would add a dependency for the
 same. What is ours is the resume: the client is registered for wake-ups first, then every batch is
-read from the store as "records after the last seq sent" (see api.broadcast), so replay and live tail
+read from the store as "records after the last seq sent" (see gatewatch.broadcast), so replay and live tail
 are one loop with no gap and no duplicate.
 """
 
@@ -17,9 +17,9 @@ from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from api.deps import EventsReader, ServiceDep
-from api.schemas.common import error_responses
-from api.store import StoredRecord
+from gatewatch.api.deps import EventsReader, ServiceDep
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.store import StoredRecord
 
 router = APIRouter()
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from api.deps import Admin, ServiceDep
-from api.schemas.admin import WebhookCreatedOut, WebhookIn, WebhookOut
-from api.schemas.common import error_responses
+from gatewatch.api.deps import Admin, ServiceDep
+from gatewatch.api.schemas.admin import WebhookCreatedOut, WebhookIn, WebhookOut
+from gatewatch.api.schemas.common import error_responses
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

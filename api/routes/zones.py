@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import Operator, ServiceDep, Viewer
-from api.routes.cameras import CameraId
-from api.schemas.common import error_responses
-from vision.config import IDENTIFIER_PATTERN, ZoneConfig
+from gatewatch.api.deps import Operator, ServiceDep, Viewer
+from gatewatch.api.routes.cameras import CameraId
+from gatewatch.api.schemas.common import error_responses
+from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN, ZoneConfig
 
 router = APIRouter(prefix="/cameras/{camera_id}/zones", tags=["zones"])
 

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import StrictIn
-from api.store import ApiKeyInfo, SubscriptionView
+from gatewatch.api.schemas.common import StrictIn
+from gatewatch.store import ApiKeyInfo, SubscriptionView
 
 EventTypeIn = Literal["weapon", "loitering", "crowding"]
 RoleIn = Literal["viewer", "operator", "admin", "alarm"]

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import StrictIn
-from api.store import ActionView, DeliveryView, EventDetail, EventView, StoredRecord
+from gatewatch.api.schemas.common import StrictIn
+from gatewatch.store import ActionView, DeliveryView, EventDetail, EventView, StoredRecord
 
 OperatorStateOut = Literal["open", "acknowledged", "dismissed", "resolved"]
 

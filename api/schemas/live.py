@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from streams.config import CameraConfig
-from vision.types import EventRecord
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.vision.types import EventRecord
 
 CameraStateOut = Literal["connecting", "running", "stalled", "reconnecting", "stopped", "disabled"]
 

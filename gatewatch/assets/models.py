@@ -16,11 +16,11 @@ from pydantic import (
     model_validator,
 )
 
-from api.fetch import FetchError, fetch_checked, sha256_of
-from api.settings import REPO_ROOT
-from vision.config import DetectorConfig
-from vision.detector import Detector, ModelError, ModelFormat, build_detector
-from vision.detector.parallel import ParallelDetector
+from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
+from gatewatch.config.settings import REPO_ROOT
+from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.detector import Detector, ModelError, ModelFormat, build_detector
+from gatewatch.vision.detector.parallel import ParallelDetector
 
 DEFAULT_MANIFEST = REPO_ROOT / "models" / "manifest.toml"
 DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"

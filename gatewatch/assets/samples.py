@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from api.fetch import FetchError, fetch_checked, sha256_of
-from api.settings import REPO_ROOT, Settings
-from vision.config import StrictModel
+from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
+from gatewatch.config.settings import REPO_ROOT, Settings
+from gatewatch.vision.analytics_config import StrictModel
 
 SAMPLES_MANIFEST = REPO_ROOT / "sample_videos" / "manifest.toml"
 DOWNLOAD_CACHE = REPO_ROOT / ".cache" / "sample_videos"

@@ -1,7 +1,7 @@
 """What the hardware can do with no pipeline around it: bare PyAV decode and bare ONNX Runtime inference.
 
 Each ceiling is also CPU seconds per unit of work (process CPU, all threads), which is what the trial's
-overhead share subtracts. Run in its own process: ``python -m api.bench.ceilings SPEC_JSON``.
+overhead share subtracts. Run in its own process: ``python -m gatewatch.bench.ceilings SPEC_JSON``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from api.bench.probe import process_cpu_s
-from api.model_store import load_manifest, resolve_model
-from api.settings import get_settings
-from vision.config import DetectorConfig, StrictModel
-from vision.detector.session import create_session
+from gatewatch.bench.probe import process_cpu_s
+from gatewatch.assets.models import load_manifest, resolve_model
+from gatewatch.config.settings import get_settings
+from gatewatch.vision.analytics_config import DetectorConfig, StrictModel
+from gatewatch.vision.detector.session import create_session
 
 
 class CeilingSpec(StrictModel):

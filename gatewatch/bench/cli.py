@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api.bench.sources import BENCH_CLIPS, EncodeParams
-from api.settings import get_settings
-from vision.config import DetectorConfig
+from gatewatch.bench.sources import BENCH_CLIPS, EncodeParams
+from gatewatch.config.settings import get_settings
+from gatewatch.vision.analytics_config import DetectorConfig
 
 
 def _positive_float(text: str) -> float:
@@ -66,8 +66,8 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from api.bench.run import BenchError
-    from api.bench.runner import BenchOptions, run_bench, write_result
+    from gatewatch.bench.processes import BenchError
+    from gatewatch.bench.orchestrator import BenchOptions, run_bench, write_result
 
     if args.streams is None and not args.find_max:
         raise ValueError("give --streams N, or --find-max to search for N")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from api.bench.report import (
+from gatewatch.bench.report import (
     at_equal_streams,
     compare,
     describe,
@@ -28,7 +28,7 @@ from api.bench.report import (
     trial_row,
     without_samples,
 )
-from api.bench.run import (
+from gatewatch.bench.processes import (
     machine,
     peer_problem,
     run_ceilings,
@@ -36,10 +36,10 @@ from api.bench.run import (
     run_peer,
     usable_cores,
 )
-from api.bench.sources import BENCH_CLIPS, EncodeParams, prepare_sources
-from api.model_store import load_manifest, resolve_model
-from api.settings import Settings
-from vision.config import DetectorConfig
+from gatewatch.bench.sources import BENCH_CLIPS, EncodeParams, prepare_sources
+from gatewatch.assets.models import load_manifest, resolve_model
+from gatewatch.config.settings import Settings
+from gatewatch.vision.analytics_config import DetectorConfig
 
 PEER_MODEL = "yolov8n_int8"  # the model both systems can run: Ultralytics' own export
 MAX_TRIALS = 8  # per system in a search; the growth + bisection needs ~5 from a sane estimate

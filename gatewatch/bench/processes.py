@@ -17,7 +17,7 @@ from typing import Any
 import av
 import onnxruntime as ort
 
-from api.settings import REPO_ROOT
+from gatewatch.config.settings import REPO_ROOT
 
 PEER_PYTHON = REPO_ROOT / ".venv-peer" / "bin" / "python"
 PEER_SCRIPT = REPO_ROOT / "bench" / "peer_ultralytics.py"
@@ -41,12 +41,12 @@ def _run_json(argv: list[str], timeout_s: float, what: str) -> dict[str, Any]:
 
 def run_ceilings(sources: list[Path], models: list[str], threads: int) -> dict[str, Any]:
     spec = {"sources": [str(s) for s in sources], "models": models, "threads": threads}
-    return _run_json([sys.executable, "-m", "api.bench.ceilings", json.dumps(spec)], 600.0, "ceilings")
+    return _run_json([sys.executable, "-m", "gatewatch.bench.ceilings", json.dumps(spec)], 600.0, "ceilings")
 
 
 def run_gatewatch(spec: dict[str, Any]) -> dict[str, Any]:
     timeout = spec["warmup_s"] + spec["duration_s"] + START_ALLOWANCE_S
-    argv = [sys.executable, "-m", "api.bench.trial", json.dumps(spec)]
+    argv = [sys.executable, "-m", "gatewatch.bench.trial", json.dumps(spec)]
     return _run_json(argv, timeout, f"gatewatch trial ({spec['streams']} streams, {spec['model']})")
 
 

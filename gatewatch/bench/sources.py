@@ -12,8 +12,8 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from api.fetch import sha256_of
-from api.settings import REPO_ROOT
+from gatewatch.assets.downloads import sha256_of
+from gatewatch.config.settings import REPO_ROOT
 
 CACHE_DIR = REPO_ROOT / ".cache" / "bench"
 # Clips that move (people walking, a bottle carried) at different sizes; stream i gets clip i mod 4.

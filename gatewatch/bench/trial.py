@@ -1,6 +1,6 @@
 """One benchmark trial: N paced, looping 720p files through the real live runtime, measured from inside.
 
-Run as its own process (``python -m api.bench.trial SPEC_JSON``) so peak RSS and CPU belong to the
+Run as its own process (``python -m gatewatch.bench.trial SPEC_JSON``) so peak RSS and CPU belong to the
 trial alone; prints one JSON object on stdout. Nothing is measured during the warm-up (model load,
 decoder start, the first keyframes); the window that follows is what the numbers describe.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import Field
 
-from api.bench.probe import (
+from gatewatch.bench.probe import (
     cpu_by_group,
     peak_rss_mb,
     process_cpu_s,
@@ -27,13 +27,13 @@ from api.bench.probe import (
     rss_summary,
     thread_cpu_s,
 )
-from api.config import GatewatchConfig
-from api.model_store import load_detector, load_manifest
-from api.settings import get_settings
-from streams.camera import CapturedFrame
-from streams.runtime import Runtime
-from vision.analyzer import FrameAnalysis
-from vision.config import DetectorConfig, StrictModel
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.config.settings import get_settings
+from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.runtime import Runtime
+from gatewatch.vision.analyzer import FrameAnalysis
+from gatewatch.vision.analytics_config import DetectorConfig, StrictModel
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 # The rules a gate camera runs; cheap next to decode and inference, but part of the real per-frame path.

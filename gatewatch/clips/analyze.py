@@ -26,16 +26,16 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from api.config import GatewatchConfig
-from api.model_store import load_detector
-from api.settings import Settings
-from streams.config import CameraConfig
-from streams.decode import SourceError, StreamInfo, VideoReader
-from streams.replay import ReplayStep, replay
-from vision.analyzer import CameraAnalyzer
-from vision.annotate import Annotator
-from vision.detector import Detector
-from vision.types import EventRecord, EventType
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.assets.models import load_detector
+from gatewatch.config.settings import Settings
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.decode import SourceError, StreamInfo, VideoReader
+from gatewatch.streams.replay import ReplayStep, replay
+from gatewatch.vision.analyzer import CameraAnalyzer
+from gatewatch.vision.annotate import Annotator
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.types import EventRecord, EventType
 
 STAGES = ("decode", "detect", "analyze", "annotate", "encode")
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.settings import REPO_ROOT
-from vision.config import StrictModel
+from gatewatch.config.settings import REPO_ROOT
+from gatewatch.vision.analytics_config import StrictModel
 
 CONTRACTS_DIR = REPO_ROOT / "sample_videos"
 EventType = Literal["weapon", "loitering", "crowding"]

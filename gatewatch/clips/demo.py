@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.analyze import analyze_clip
-from api.config_loader import load_config
-from api.sample_check import contract_problems, contracts, read_events
-from api.samples import resolve_sample
-from api.settings import Settings
+from gatewatch.clips.analyze import analyze_clip
+from gatewatch.config.file import load_config
+from gatewatch.clips.contracts import contract_problems, contracts, read_events
+from gatewatch.assets.samples import resolve_sample
+from gatewatch.config.settings import Settings
 
 
 def run_demo(out_dir: Path, settings: Settings, *, write_video: bool = True) -> bool:

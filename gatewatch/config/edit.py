@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from api.config import GatewatchConfig
-from streams.runtime import build_analyzer
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.streams.runtime import build_analyzer
 
 Loc = list[str | int]
 

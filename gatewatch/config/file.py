@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from api.config import GatewatchConfig
+from gatewatch.config.schema import GatewatchConfig
 
 
 @dataclass(frozen=True, slots=True)

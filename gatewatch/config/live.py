@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.config import GatewatchConfig
-from api.config_edit import (
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.config.edit import (
     ConfigRejected,
     as_json,
     config_hash,
@@ -30,9 +30,9 @@ from api.config_edit import (
     validate_config,
     validation_issues,
 )
-from api.store.running_config import load_running_config, save_running_config
-from streams.config import CameraConfig
-from vision.config import ScheduleConfig, ZoneConfig
+from gatewatch.store.running_config import load_running_config, save_running_config
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.vision.analytics_config import ScheduleConfig, ZoneConfig
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from streams.config import CameraConfig
-from vision.config import DetectorConfig, ScheduleConfig, StrictModel, TrackerConfig
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.vision.analytics_config import DetectorConfig, ScheduleConfig, StrictModel, TrackerConfig
 
 
 class GatewatchConfig(StrictModel):

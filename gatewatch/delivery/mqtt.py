@@ -18,7 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from api.store import StoredRecord
+from gatewatch.store import StoredRecord
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from api.delivery import MqttPublisher
-from api.settings import Settings
-from api.store import StoredRecord
-from streams.camera import CameraState, StateChange
+from gatewatch.delivery import MqttPublisher
+from gatewatch.config.settings import Settings
+from gatewatch.store import StoredRecord
+from gatewatch.streams.camera import CameraState, StateChange
 
 
 class MqttBridge:

@@ -14,8 +14,8 @@ from typing import Literal
 import httpx
 from standardwebhooks import Webhook
 
-from api.delivery.retry import RetryPolicy
-from api.store import Delivery, EventStore, StoredRecord
+from gatewatch.delivery.retry import RetryPolicy
+from gatewatch.store import Delivery, EventStore, StoredRecord
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,17 @@
 """Durable storage: events and their records, operator actions, webhook subscriptions and outbox,
 API keys and the audit log (SQLAlchemy 2; SQLite by default, PostgreSQL by URL)."""
 
-from api.store.api_keys import (
+from gatewatch.store.api_keys import (
     ApiKeyInfo,
     create_api_key,
     list_api_keys,
     lookup_api_key,
     revoke_api_key,
 )
-from api.store.audit import AuditEntry, audit, list_audit
-from api.store.event_store import EventStore
-from api.store.outbox import Delivery
-from api.store.types import (
+from gatewatch.store.audit import AuditEntry, audit, list_audit
+from gatewatch.store.event_store import EventStore
+from gatewatch.store.outbox import Delivery
+from gatewatch.store.types import (
     Action,
     ActionView,
     DeliveryView,

@@ -16,8 +16,8 @@ from typing import cast, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.models import ApiKey
-from api.store.types import Role
+from gatewatch.store.tables import ApiKey
+from gatewatch.store.types import Role
 
 TOKEN_PREFIX = "gw_"  # makes a leaked key recognisable to secret scanners and to people
 ROLES = frozenset(get_args(Role))

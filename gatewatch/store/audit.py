@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.models import AuditRow
+from gatewatch.store.tables import AuditRow
 
 
 @dataclass(frozen=True, slots=True)

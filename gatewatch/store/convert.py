@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
-from api.store.models import Event, EventRecordRow, OperatorAction, Subscription
-from api.store.types import (
+from gatewatch.store.tables import Event, EventRecordRow, OperatorAction, Subscription
+from gatewatch.store.types import (
     Action,
     ActionView,
     EventView,

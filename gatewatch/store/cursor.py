@@ -7,7 +7,7 @@ import binascii
 import datetime as dt
 import json
 
-from api.store.types import InvalidCursor
+from gatewatch.store.types import InvalidCursor
 
 
 def encode_cursor(started_at: dt.datetime, event_id: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.models import Base
+from gatewatch.store.tables import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 

@@ -11,19 +11,19 @@ from typing import Any, cast
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.store.convert import action_view, event_view, stored_record
-from api.store.cursor import decode_cursor, encode_cursor
-from api.store.db import make_engine, make_sessions
-from api.store.models import (
+from gatewatch.store.convert import action_view, event_view, stored_record
+from gatewatch.store.cursor import decode_cursor, encode_cursor
+from gatewatch.store.db import make_engine, make_sessions
+from gatewatch.store.tables import (
     Event,
     EventRecordRow,
     OperatorAction,
     OutboxRow,
     Subscription,
 )
-from api.store.outbox import Outbox
-from api.store.subscriptions import Subscriptions
-from api.store.types import (
+from gatewatch.store.outbox import Outbox
+from gatewatch.store.subscriptions import Subscriptions
+from gatewatch.store.types import (
     Action,
     DeliveryView,
     EventDetail,
@@ -33,7 +33,7 @@ from api.store.types import (
     OperatorState,
     StoredRecord,
 )
-from vision.types import EventRecord
+from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
 

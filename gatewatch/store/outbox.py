@@ -9,9 +9,9 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.convert import stored_record
-from api.store.models import Event, EventRecordRow, OutboxRow, Subscription
-from api.store.types import DeliveryState, DeliveryView, StoredRecord
+from gatewatch.store.convert import stored_record
+from gatewatch.store.tables import Event, EventRecordRow, OutboxRow, Subscription
+from gatewatch.store.types import DeliveryState, DeliveryView, StoredRecord
 
 
 @dataclass(frozen=True, slots=True)

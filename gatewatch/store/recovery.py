@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.store import EventStore
-from api.store.models import Event
-from vision.types import EventRecord
+from gatewatch.store import EventStore
+from gatewatch.store.tables import Event
+from gatewatch.vision.types import EventRecord
 
 END_REASON = "interrupted"
 

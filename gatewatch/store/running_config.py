@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.audit import audit_in
-from api.store.models import RunningConfigRow
+from gatewatch.store.audit import audit_in
+from gatewatch.store.tables import RunningConfigRow
 
 ROW_ID = 1
 

@@ -13,10 +13,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.convert import subscription_view
-from api.store.models import Subscription
-from api.store.types import SubscriptionNotFound, SubscriptionView
-from vision.types import EventType
+from gatewatch.store.convert import subscription_view
+from gatewatch.store.tables import Subscription
+from gatewatch.store.types import SubscriptionNotFound, SubscriptionView
+from gatewatch.vision.types import EventType
 
 SECRET_PREFIX = "whsec_"  # Standard Webhooks secret format: whsec_<base64 of the key bytes>
 EVENT_TYPES = frozenset(get_args(EventType))

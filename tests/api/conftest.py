@@ -22,12 +22,12 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
-from api.config import GatewatchConfig
-from api.service import Service
-from api.settings import Settings
-from api.store import Role, create_api_key
-from vision.detector import Detector
+from gatewatch.api.app import create_app
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.service import Service
+from gatewatch.config.settings import Settings
+from gatewatch.store import Role, create_api_key
+from gatewatch.vision.detector import Detector
 
 STARTUP_TIMEOUT_S = 60.0  # model already loaded; cameras open in the background
 

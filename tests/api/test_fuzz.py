@@ -18,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from api.store import create_api_key, lookup_api_key
+from gatewatch.store import create_api_key, lookup_api_key
 from tests.api.conftest import RunningApp, sample_config
 from tests.event_records import new_record
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.config_loader import parse_config
+from gatewatch.config.file import parse_config
 from tests.api.conftest import RunningApp
 from tests.rtsp_server import wait_until
 
@@ -132,7 +132,7 @@ def test_zone_crud_is_audited_shown_in_config_and_survives_a_restart(
 
     # An edited config file wins over the stale live edits.
     edited = vtest_config(samples_dir, min_count=999)
-    with caplog.at_level(logging.WARNING, logger="api.live_config"):
+    with caplog.at_level(logging.WARNING, logger="gatewatch.config.live"):
         third: RunningApp = make_app(edited, data_dir=data_dir)
     assert third.service.live.origin == "file"
     assert "config file changed since the live edits" in caplog.text and "test-operator" in caplog.text

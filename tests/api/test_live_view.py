@@ -12,7 +12,7 @@ import cv2
 import httpx
 import numpy as np
 
-from api.live_view import BOUNDARY
+from gatewatch.live_view import BOUNDARY
 from tests.api.conftest import RunningApp
 from tests.rtsp_server import wait_until
 

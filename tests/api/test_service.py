@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.config_loader import load_config
-from api.samples import SampleError, resolve_source
-from api.settings import REPO_ROOT, Settings
-from api.store import EventStore, lookup_api_key
+from gatewatch.config.file import load_config
+from gatewatch.assets.samples import SampleError, resolve_source
+from gatewatch.config.settings import REPO_ROOT, Settings
+from gatewatch.store import EventStore, lookup_api_key
 from tests.api.conftest import RunningApp, sample_config
 from tests.event_records import end_record, new_record
 
@@ -72,7 +72,7 @@ def test_keys_command_creates_lists_and_revokes(tmp_path: Path) -> None:
     env = {**os.environ, "GATEWATCH_DATA_DIR": str(tmp_path)}
 
     def gatewatch(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "api.cli", *args]
+        command = [sys.executable, "-m", "gatewatch.cli", *args]
         return subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # codes are asserted
 
     created = gatewatch("keys", "create", "--role", "alarm", "--name", "siren relay")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from api.store import EventStore
+from gatewatch.store import EventStore
 from tests.api.conftest import RunningApp, sample_config
 from tests.api.sse_client import Message, messages, records
 from tests.event_records import new_record

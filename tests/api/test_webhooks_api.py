@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from api.store import EventStore
+from gatewatch.store import EventStore
 from tests.api.conftest import RunningApp, sample_config
 from tests.event_records import new_record
 from tests.webhook_receiver import Receiver
@@ -86,7 +86,7 @@ class Served:
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("ab")
-        command = [sys.executable, "-m", "api.cli", "serve", "--config", str(config), "--port", str(self.port)]
+        command = [sys.executable, "-m", "gatewatch.cli", "serve", "--config", str(config), "--port", str(self.port)]
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout_s: float = 60) -> None:
@@ -118,7 +118,7 @@ def test_nothing_is_lost_when_the_served_process_is_killed_and_restarted(
         **{f"GATEWATCH_{k.upper()}": str(v) for k, v in FAST_RETRY.items()},
     }
     created = subprocess.run(
-        [sys.executable, "-m", "api.cli", "keys", "create", "--role", "admin", "--name", "ops"],
+        [sys.executable, "-m", "gatewatch.cli", "keys", "create", "--role", "admin", "--name", "ops"],
         env=env, capture_output=True, text=True, check=True,
     )
     key = created.stdout.split()[-1]

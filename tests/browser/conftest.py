@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.settings import REPO_ROOT
-from api.store import Role
+from gatewatch.config.settings import REPO_ROOT
+from gatewatch.store import Role
 from tests.api.conftest import RunningApp, make_app, sample_config  # noqa: F401  (fixture shared with the API tests)
 
 CHROMIUM = Path(os.environ.get("GATEWATCH_CHROMIUM", "/usr/bin/chromium"))

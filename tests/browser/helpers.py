@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 
-from api.store import EventStore, StoredRecord
+from gatewatch.store import EventStore, StoredRecord
 
 T = TypeVar("T")
 

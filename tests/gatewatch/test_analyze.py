@@ -13,12 +13,12 @@ import cv2
 import numpy as np
 import pytest
 
-from api import analyze as analyze_module
-from api.analyze import VideoEncoder, analyze_clip, pick_video_codec, select_camera
-from api.config import GatewatchConfig
-from api.settings import Settings
-from streams.decode import SourceError
-from streams.replay import DetectionSchedule
+from gatewatch.clips import analyze as analyze_module
+from gatewatch.clips.analyze import VideoEncoder, analyze_clip, pick_video_codec, select_camera
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.config.settings import Settings
+from gatewatch.streams.decode import SourceError
+from gatewatch.streams.replay import DetectionSchedule
 
 START = dt.datetime(2024, 9, 2, 7, 30, tzinfo=dt.UTC)
 EVENT_KEYS = {"id", "type", "lifecycle", "camera", "zone", "start_s", "confidence"}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api.bench import run as bench_run
-from api.bench.probe import rss_summary
-from api.bench.report import (
+from gatewatch.bench import processes as bench_processes
+from gatewatch.bench.probe import rss_summary
+from gatewatch.bench.report import (
     REQUIRED_KEYS,
     estimate_streams,
     held,
@@ -20,8 +20,8 @@ from api.bench.report import (
     overhead_share,
     trial_row,
 )
-from api.bench.sources import EncodeParams, prepare_source, probe
-from api.settings import REPO_ROOT
+from gatewatch.bench.sources import EncodeParams, prepare_source, probe
+from gatewatch.config.settings import REPO_ROOT
 
 
 def test_held_needs_every_stream_at_95_percent_and_latency_within_1_s() -> None:
@@ -88,14 +88,14 @@ def test_sources_are_720p25_h264_and_cached(samples_dir: Path, tmp_path: Path) -
 
 def test_missing_peer_venv_is_said_not_faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench_run, "PEER_PYTHON", tmp_path / "no-venv" / "bin" / "python")
-    problem = bench_run.peer_problem()
+    problem = bench_processes.peer_problem()
     assert problem is not None and "peer venv missing" in problem
 
 
 @pytest.mark.slow
 def test_bench_cli_smoke_run(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    argv = [sys.executable, "-m", "api.cli", "bench", "--streams", "1", "--duration", "5", "--warmup", "2",
+    argv = [sys.executable, "-m", "gatewatch.cli", "bench", "--streams", "1", "--duration", "5", "--warmup", "2",
             "--no-peer", "--clips", "vtest.avi", "--source-seconds", "10", "--json", str(out)]  # fmt: skip
     done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.config_loader import ConfigError, load_config, parse_config
+from gatewatch.config.file import ConfigError, load_config, parse_config
 
 GOOD = """\
 detector:
@@ -114,7 +114,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "gatewatch.cli", *args], capture_output=True, text=True, timeout=60)
 
 
 def test_cli_validate_ok_and_errors(tmp_path: Path) -> None:

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from api.config_edit import (
+from gatewatch.config.edit import (
     ConfigRejected,
     merge_patch,
     redact_source,
     to_yaml,
     validate_config,
 )
-from api.config_loader import load_config, parse_config
+from gatewatch.config.file import load_config, parse_config
 
-SAMPLE_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "sample_videos").glob("*.yaml"))
+SAMPLE_CONFIGS = sorted((Path(__file__).resolve().parents[2] / "sample_videos").glob("*.yaml"))
 
 
 @pytest.mark.parametrize(

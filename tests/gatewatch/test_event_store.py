@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.store import (
+from gatewatch.store import (
     EventNotFound,
     EventStore,
     InvalidCursor,
@@ -23,7 +23,7 @@ from api.store import (
     lookup_api_key,
     revoke_api_key,
 )
-from api.store.api_keys import hash_token
+from gatewatch.store.api_keys import hash_token
 from tests.event_records import T0, end_record, new_record
 
 

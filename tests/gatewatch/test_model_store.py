@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from api.model_store import (
+from gatewatch.assets.models import (
     ModelStoreError,
     load_detector,
     load_manifest,
@@ -19,10 +19,10 @@ from api.model_store import (
     verify_models,
 )
 from tests.assets import image_assets_dir
-from vision.config import DetectorConfig
-from vision.detector import ModelError
+from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.detector import ModelError
 
-MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "models")
+MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "models")
 YOLOX_SHA = "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd"
 YOLOV8_SHA = "83de8f0d2cd521e00ae2b138c340a03dece35b060b3898509bdc69afff417312"
 

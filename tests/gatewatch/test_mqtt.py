@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from api.delivery import MqttPublisher
-from api.store import EventStore
+from gatewatch.delivery import MqttPublisher
+from gatewatch.store import EventStore
 from tests.event_records import new_record
 from tests.mqtt_broker import Broker, Subscriber
 
@@ -79,7 +79,7 @@ def test_camera_status_is_retained_for_late_subscribers(mqtt_broker: Broker) -> 
 def test_last_will_reports_offline_when_the_process_dies(mqtt_broker: Broker) -> None:
     script = (
         "import sys, time\n"
-        "from api.delivery import MqttPublisher\n"
+        "from gatewatch.delivery import MqttPublisher\n"
         "p = MqttPublisher('127.0.0.1', int(sys.argv[1]))\n"
         "p.set_camera_online('gate7', True)\n"
         "time.sleep(60)\n"

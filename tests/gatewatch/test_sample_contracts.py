@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from api.analyze import analyze_clip
-from api.config import GatewatchConfig
-from api.config_loader import load_config
-from api.sample_check import CONTRACTS_DIR, contract_problems, contracts, read_events
-from api.settings import Settings
+from gatewatch.clips.analyze import analyze_clip
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.config.file import load_config
+from gatewatch.clips.contracts import CONTRACTS_DIR, contract_problems, contracts, read_events
+from gatewatch.config.settings import Settings
 
 IN_PICKUP = dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Monday
 OUTSIDE_PICKUP = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))

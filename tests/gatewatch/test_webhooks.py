@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from api.delivery import OutboxWorker, RetryPolicy
-from api.store import EventStore, SubscriptionView
+from gatewatch.delivery import OutboxWorker, RetryPolicy
+from gatewatch.store import EventStore, SubscriptionView
 from tests.event_records import new_record
 from tests.webhook_receiver import Receiver
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from api.config import GatewatchConfig
-from streams.camera import CameraState, CapturedFrame, StateChange
-from streams.runtime import Runtime
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.streams.camera import CameraState, CapturedFrame, StateChange
+from gatewatch.streams.runtime import Runtime
 from tests.rtsp_server import wait_until
-from vision.analyzer import FrameAnalysis
-from vision.detector import Detector
-from vision.types import EventRecord
+from gatewatch.vision.analyzer import FrameAnalysis
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.types import EventRecord
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 LEFT_HALF = [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from api.config import GatewatchConfig
-from streams.buffer import FrameSlot
-from streams.camera import CameraState, CameraWorker, CapturedFrame, StateChange
-from streams.config import CameraConfig
-from streams.runtime import Runtime
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.streams.buffer import FrameSlot
+from gatewatch.streams.camera import CameraState, CameraWorker, CapturedFrame, StateChange
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.runtime import Runtime
 from tests.rtsp_server import RtspServer, wait_until
-from vision.detector import Detector
-from vision.types import EventRecord
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.types import EventRecord
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 # vtest.avi has 3-9 people walking at any time: 3 for a second is crowded at once.
@@ -103,7 +103,7 @@ def test_gatewatch_run_logs_events_and_stops_on_sigterm(server: RtspServer, tmp_
         encoding="utf-8",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "run", "--config", str(config)],
+        [sys.executable, "-m", "gatewatch.cli", "run", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

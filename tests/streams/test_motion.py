@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from api.config import GatewatchConfig
-from api.config_loader import load_config
-from api.sample_check import CONTRACTS_DIR, ClipContract, contract_problems
-from streams.config import CameraConfig
-from streams.decode import VideoReader
-from streams.replay import DetectionSchedule
-from streams.runtime import Runtime
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.config.file import load_config
+from gatewatch.clips.contracts import CONTRACTS_DIR, ClipContract, contract_problems
+from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.decode import VideoReader
+from gatewatch.streams.replay import DetectionSchedule
+from gatewatch.streams.runtime import Runtime
 from tests.rtsp_server import wait_until
-from vision.analyzer import CameraAnalyzer
-from vision.detector import Detector
-from vision.motion import MotionGate, MotionGateConfig
-from vision.types import EventRecord, FrameMeta
+from gatewatch.vision.analyzer import CameraAnalyzer
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.motion import MotionGate, MotionGateConfig
+from gatewatch.vision.types import EventRecord, FrameMeta
 
 WHOLE = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
 LEFT_HALF = [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]

@@ -4,8 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from vision.analyzer import CameraAnalyzer, FrameAnalysis
-from vision.config import (
+from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
+from gatewatch.vision.analytics_config import (
     CrowdingRule,
     CrowdingThresholds,
     LoiteringRule,
@@ -15,8 +15,8 @@ from vision.config import (
     WeeklyWindow,
     ZoneConfig,
 )
-from vision.detections import Detections
-from vision.types import FrameMeta
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.types import FrameMeta
 
 CLASSES = ["person", "bicycle", "knife"]
 PERSON, KNIFE = 0, 2

@@ -7,10 +7,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from vision.analyzer import FrameAnalysis
-from vision.annotate import Annotator, class_palette, format_duration
-from vision.detections import Detections
-from vision.types import EventRecord, FrameMeta
+from gatewatch.vision.analyzer import FrameAnalysis
+from gatewatch.vision.annotate import Annotator, class_palette, format_duration
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.types import EventRecord, FrameMeta
 
 NAMES = ("person", "bicycle", "car")
 T0 = dt.datetime(2024, 9, 2, 7, 30, tzinfo=dt.UTC)

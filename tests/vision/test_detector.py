@@ -10,14 +10,14 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from api.model_store import load_manifest
+from gatewatch.assets.models import load_manifest
 from tests.assets import image_assets_dir
-from vision.detector import Detector, ModelError, build_detector
-from vision.detector.letterbox import PAD_VALUE, Letterbox
-from vision.detector.ultralytics import LETTERBOX as CENTRED_RGB
-from vision.detector.yolox import LETTERBOX as TOP_LEFT_BGR
+from gatewatch.vision.detector import Detector, ModelError, build_detector
+from gatewatch.vision.detector.letterbox import PAD_VALUE, Letterbox
+from gatewatch.vision.detector.ultralytics import LETTERBOX as CENTRED_RGB
+from gatewatch.vision.detector.yolox import LETTERBOX as TOP_LEFT_BGR
 
-MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "models")
+MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "models")
 YOLOX = MODELS_DIR / "yolox_nano.onnx"
 YOLOV8 = MODELS_DIR / "yolov8n_int8.onnx"
 COCO = tuple(load_manifest().models["yolox_nano"].classes)

@@ -2,12 +2,12 @@ import datetime as dt
 
 import numpy as np
 
-from vision.config import CrowdingRule
-from vision.detections import Detections
-from vision.events import EventLifecycle
-from vision.rules.base import RuleState
-from vision.rules.crowding import CrowdingMonitor
-from vision.types import FrameMeta
+from gatewatch.vision.analytics_config import CrowdingRule
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.events import EventLifecycle
+from gatewatch.vision.rules.base import RuleState
+from gatewatch.vision.rules.crowding import CrowdingMonitor
+from gatewatch.vision.types import FrameMeta
 
 T0 = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.timezone.utc)
 DT = 0.2

@@ -8,13 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
-from api.model_store import load_detector
-from api.settings import Settings
+from gatewatch.assets.models import load_detector
+from gatewatch.config.settings import Settings
 from tests.assets import image_assets_dir
-from vision.config import DetectorConfig
-from vision.detections import Detections
-from vision.detector import Detector
-from vision.detector.parallel import ParallelDetector
+from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.detector import Detector
+from gatewatch.vision.detector.parallel import ParallelDetector
 
 
 def _same(a: Detections, b: Detections) -> bool:

@@ -3,7 +3,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from vision.config import (
+from gatewatch.vision.analytics_config import (
     CrowdingRule,
     CrowdingThresholds,
     LoiteringRule,
@@ -11,12 +11,12 @@ from vision.config import (
     WeaponRule,
     WeeklyWindow,
 )
-from vision.detections import Detections
-from vision.rules.crowding import CrowdingMonitor
-from vision.rules.loitering import LoiteringMonitor
-from vision.rules.weapon import WeaponMonitor
-from vision.schedule import ScheduleBook
-from vision.types import FrameMeta
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.rules.crowding import CrowdingMonitor
+from gatewatch.vision.rules.loitering import LoiteringMonitor
+from gatewatch.vision.rules.weapon import WeaponMonitor
+from gatewatch.vision.schedule import ScheduleBook
+from gatewatch.vision.types import FrameMeta
 
 CLASSES = ["person", "knife", "gun"]
 PERSON, KNIFE, GUN = 0, 1, 2

@@ -1,8 +1,8 @@
 import numpy as np
 
-from vision.config import TrackerConfig
-from vision.detections import Detections
-from vision.tracker import ByteTracker, box_iou, greedy_match
+from gatewatch.vision.analytics_config import TrackerConfig
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.tracker import ByteTracker, box_iou, greedy_match
 
 PERSON, BAG = 0, 1
 DT = 0.2  # 5 detection frames per second

@@ -1,9 +1,9 @@
 import cv2
 import numpy as np
 
-from vision.config import ZoneConfig
-from vision.detections import Detections
-from vision.zones import ZoneSet
+from gatewatch.vision.analytics_config import ZoneConfig
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.zones import ZoneSet
 
 CONCAVE = [(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.5, 0.4), (0.1, 0.9)]
 TRIANGLE = [(0.6, 0.5), (0.95, 0.95), (0.3, 0.95)]

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from vision.detector.letterbox import LetterboxSpec
+from gatewatch.vision.detector.letterbox import LetterboxSpec
 
 STRIDES = (8, 16, 32)  # P3-P5 heads shared by YOLOX and YOLOv8/YOLO11
 

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from vision.detections import Detections
-from vision.detector.adapter import Adapter, Candidates
-from vision.detector.letterbox import PAD_VALUE, Letterbox, Placement
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.detector.adapter import Adapter, Candidates
+from gatewatch.vision.detector.letterbox import PAD_VALUE, Letterbox, Placement
 
 
 @runtime_checkable

@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from vision.detector import ultralytics, yolox
-from vision.detector.adapter import Adapter
-from vision.detector.detector import Detector, OnnxDetector
-from vision.detector.errors import ModelError
-from vision.detector.session import ModelIO, create_session, describe, format_shape
+from gatewatch.vision.detector import ultralytics, yolox
+from gatewatch.vision.detector.adapter import Adapter
+from gatewatch.vision.detector.detector import Detector, OnnxDetector
+from gatewatch.vision.detector.errors import ModelError
+from gatewatch.vision.detector.session import ModelIO, create_session, describe, format_shape
 
 ModelFormat = Literal["yolox", "ultralytics"]
 ADAPTERS: dict[str, Callable[[ModelIO, tuple[int, int], Sequence[str] | None], Adapter]] = {

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from vision.detections import Detections
-from vision.detector.detector import Detector
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.detector.detector import Detector
 
 
 class ParallelDetector:

@@ -9,7 +9,7 @@ from pathlib import Path
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
-from vision.detector.errors import ModelError
+from gatewatch.vision.detector.errors import ModelError
 
 Dim = int | str | None  # ort reports a dynamic dimension as its symbolic name or None
 Shape = tuple[Dim, ...]

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vision.detector.adapter import Candidates, xywh_to_xyxy
-from vision.detector.errors import ModelError
-from vision.detector.letterbox import LetterboxSpec
-from vision.detector.session import ModelIO, format_shape
+from gatewatch.vision.detector.adapter import Candidates, xywh_to_xyxy
+from gatewatch.vision.detector.errors import ModelError
+from gatewatch.vision.detector.letterbox import LetterboxSpec
+from gatewatch.vision.detector.session import ModelIO, format_shape
 
 LETTERBOX = LetterboxSpec(centre=True, rgb=True, scale=1.0 / 255.0)
 

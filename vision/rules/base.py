@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vision.detections import Detections
-from vision.types import FrameMeta
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.types import FrameMeta
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision.config import LoiteringRule
-from vision.detections import Detections
-from vision.rules.base import RuleState, peak_confidence, resolve_classes
-from vision.types import FrameMeta
+from gatewatch.vision.analytics_config import LoiteringRule
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.rules.base import RuleState, peak_confidence, resolve_classes
+from gatewatch.vision.types import FrameMeta
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from vision.config import WeaponRule
-from vision.detections import Detections
-from vision.rules.base import RuleState, peak_confidence, resolve_classes, tracked_ids
-from vision.types import FrameMeta
+from gatewatch.vision.analytics_config import WeaponRule
+from gatewatch.vision.detections import Detections
+from gatewatch.vision.rules.base import RuleState, peak_confidence, resolve_classes, tracked_ids
+from gatewatch.vision.types import FrameMeta
 
 
 class WeaponMonitor:
