@@ -17,8 +17,8 @@ import numpy as np
 import onnxruntime as ort
 
 from gatewatch.assets.models import load_detector, load_manifest
-from tests.assets import image_assets_dir
 from gatewatch.vision.analytics_config import DetectorConfig
+from tests.assets import image_assets_dir
 
 
 def time_detector(model: str, threads: int, models_dir: Path | None, frame: np.ndarray, frames: int) -> dict:

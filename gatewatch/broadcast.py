@@ -15,7 +15,7 @@ from gatewatch.service_metrics import SSE_CLIENTS
 from gatewatch.store import StoredRecord
 
 
-class Subscription:
+class WakeFlag:
     """One SSE client's wake-up flag, set from any thread, awaited on the client's event loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -38,17 +38,17 @@ class Subscription:
 class Broadcaster:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subscribers: set[Subscription] = set()
+        self._subscribers: set[WakeFlag] = set()
 
-    def subscribe(self) -> Subscription:
+    def subscribe(self) -> WakeFlag:
         """Register before reading the backlog, so a record committed during that read still wakes us."""
-        subscription = Subscription(asyncio.get_running_loop())
+        subscription = WakeFlag(asyncio.get_running_loop())
         with self._lock:
             self._subscribers.add(subscription)
         SSE_CLIENTS.inc()
         return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
+    def unsubscribe(self, subscription: WakeFlag) -> None:
         with self._lock:
             present = subscription in self._subscribers
             self._subscribers.discard(subscription)

@@ -12,8 +12,8 @@ import threading
 from dataclasses import asdict
 from types import FrameType
 
-from gatewatch.config.schema import GatewatchConfig
 from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
 from gatewatch.streams.camera import StateChange
 from gatewatch.streams.runtime import Runtime

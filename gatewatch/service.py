@@ -16,18 +16,18 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.assets.samples import SampleError, resolve_source
 from gatewatch.broadcast import Broadcaster
-from gatewatch.config.schema import GatewatchConfig
-from gatewatch.delivery import OutboxWorker, RetryPolicy
 from gatewatch.config.live import LiveConfig
+from gatewatch.config.schema import GatewatchConfig
+from gatewatch.config.settings import Settings
+from gatewatch.delivery import OutboxWorker, RetryPolicy
+from gatewatch.delivery.mqtt_bridge import MqttBridge
 from gatewatch.live_view import FrameHub
 from gatewatch.service_metrics import DELIVERIES, count_stored
-from gatewatch.assets.models import load_detector, load_manifest
-from gatewatch.delivery.mqtt_bridge import MqttBridge
-from gatewatch.store.recovery import end_interrupted_events
-from gatewatch.assets.samples import SampleError, resolve_source
-from gatewatch.config.settings import Settings
 from gatewatch.store import EventStore
+from gatewatch.store.recovery import end_interrupted_events
 from gatewatch.streams.camera import StateChange
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.runtime import Applied, Runtime

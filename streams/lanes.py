@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from gatewatch.streams import pipeline_metrics
 from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera import CapturedFrame
-from gatewatch.streams.replay import DetectionSchedule
+from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.motion import MotionGate
 from gatewatch.vision.types import FrameMeta

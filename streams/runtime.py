@@ -26,11 +26,11 @@ from gatewatch.streams.camera import (
     Watchdog,
 )
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.streams.lanes import Lane, LaneStats
-from gatewatch.streams.replay import DetectionSchedule
 from gatewatch.streams.scheduler import AnalysisSink, EventSink, Scheduler
-from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.analytics_config import DetectorConfig, ScheduleConfig, TrackerConfig
+from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.motion import MotionGate
 
@@ -42,7 +42,7 @@ COMMAND_TIMEOUT_S = 30.0  # a round takes well under a second; this only guards 
 REMOVE_WAIT_S = 10.0
 
 
-class LiveConfig(Protocol):
+class RuntimeConfig(Protocol):
     """What the runtime reads of the config file (gatewatch.config.schema.GatewatchConfig has it)."""
 
     detector: DetectorConfig
@@ -80,7 +80,7 @@ class Applied:
     joined: bool = True  # False if a removed camera's thread was still inside FFmpeg after REMOVE_WAIT_S
 
 
-def build_analyzer(camera: CameraConfig, config: LiveConfig, class_names: list[str]) -> CameraAnalyzer:
+def build_analyzer(camera: CameraConfig, config: RuntimeConfig, class_names: list[str]) -> CameraAnalyzer:
     """The camera's analyzer; a ValueError names the field (``cameras.<id>.zones.<zone>...``)."""
     try:
         return CameraAnalyzer(camera.id, camera.zones, camera.masks, class_names, config.tracker, config.schedules)
@@ -91,7 +91,7 @@ def build_analyzer(camera: CameraConfig, config: LiveConfig, class_names: list[s
 class Runtime:
     def __init__(
         self,
-        config: LiveConfig,
+        config: RuntimeConfig,
         detector: Detector,
         on_event: EventSink,
         on_state: Callable[[StateChange], None],
@@ -147,7 +147,7 @@ class Runtime:
                 joined &= worker.join(max(0.0, deadline - time.monotonic())) if self._started else True
             return joined
 
-    def apply(self, config: LiveConfig) -> Applied:
+    def apply(self, config: RuntimeConfig) -> Applied:
         """Make the running cameras match ``config`` (validated); returns once the change is in force."""
         with self._lock:
             if self._stop.is_set():

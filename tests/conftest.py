@@ -9,11 +9,11 @@ import pytest
 
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.config.settings import Settings, get_settings
+from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.detector import Detector
 from tests.mqtt_broker import Broker
 from tests.rtsp_server import RtspServer, prepare_clip
 from tests.webhook_receiver import Receiver, serve_receivers
-from gatewatch.vision.analytics_config import DetectorConfig
-from gatewatch.vision.detector import Detector
 
 
 @pytest.fixture(scope="session")

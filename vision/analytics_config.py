@@ -117,7 +117,7 @@ class ScheduleConfig(StrictModel):
 # ---------------------------------------------------------------- rules
 
 
-class WeaponRule(StrictModel):
+class WeaponRuleConfig(StrictModel):
     classes: list[str] = Field(
         min_length=1, description="Model class names treated as weapons (must exist in the model's classes)."
     )
@@ -128,13 +128,13 @@ class WeaponRule(StrictModel):
     cooldown_s: float = Field(30.0, ge=0.0, le=86400.0, description="Seconds after an end before the zone re-alarms.")
 
     @model_validator(mode="after")
-    def _k_le_n(self) -> WeaponRule:
+    def _k_le_n(self) -> WeaponRuleConfig:
         if self.confirm_k > self.confirm_n:
             raise ValueError(f"confirm_k ({self.confirm_k}) must be <= confirm_n ({self.confirm_n})")
         return self
 
 
-class LoiteringRule(StrictModel):
+class LoiteringRuleConfig(StrictModel):
     classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1, description="Classes that loiter.")
     min_confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score counted.")
     dwell_s: float = Field(60.0, gt=0.0, le=86400.0, description="Seconds a track must stay in the zone to alarm.")
@@ -168,7 +168,7 @@ class CrowdingThresholds(StrictModel):
     )
 
 
-class CrowdingRule(CrowdingThresholds):
+class CrowdingRuleConfig(CrowdingThresholds):
     classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1, description="Classes counted.")
     min_confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score counted.")
     min_duration_s: float = Field(3.0, ge=0.0, le=3600.0, description="Seconds the zone must stay crowded to alarm.")
@@ -187,6 +187,6 @@ class CrowdingRule(CrowdingThresholds):
 class ZoneConfig(StrictModel):
     id: Identifier
     polygon: ValidPolygon
-    weapon: WeaponRule | None = Field(None, description="Weapon rule for this zone; absent = off.")
-    loitering: LoiteringRule | None = Field(None, description="Loitering rule for this zone; absent = off.")
-    crowding: CrowdingRule | None = Field(None, description="Crowding rule for this zone; absent = off.")
+    weapon: WeaponRuleConfig | None = Field(None, description="Weapon rule for this zone; absent = off.")
+    loitering: LoiteringRuleConfig | None = Field(None, description="Loitering rule for this zone; absent = off.")
+    crowding: CrowdingRuleConfig | None = Field(None, description="Crowding rule for this zone; absent = off.")

@@ -10,10 +10,10 @@ import numpy as np
 from gatewatch.vision.analytics_config import Point, ScheduleConfig, TrackerConfig, ZoneConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.events import EventLifecycle
-from gatewatch.vision.rules.base import ZoneRule
-from gatewatch.vision.rules.crowding import CrowdingMonitor
-from gatewatch.vision.rules.loitering import LoiteringMonitor
-from gatewatch.vision.rules.weapon import WeaponMonitor
+from gatewatch.vision.rules.base import Rule
+from gatewatch.vision.rules.crowding import CrowdingRule
+from gatewatch.vision.rules.loitering import LoiteringRule
+from gatewatch.vision.rules.weapon import WeaponRule
 from gatewatch.vision.schedule import ScheduleBook
 from gatewatch.vision.tracker import ByteTracker
 from gatewatch.vision.types import EventRecord, EventType, FrameMeta
@@ -36,7 +36,7 @@ class FrameAnalysis:
 class _Watch:
     zone_index: int
     zone: ZoneConfig  # the config it was built from: an identical zone keeps its state across a reconfiguration
-    rule: ZoneRule
+    rule: Rule
     lifecycle: EventLifecycle
 
 
@@ -71,10 +71,10 @@ class CameraAnalyzer:
         for z, zone in enumerate(zones):
             path = f"zones.{zone.id}"
             if zone.weapon:
-                weapon = WeaponMonitor(zone.weapon, class_names, f"{path}.weapon")
+                weapon = WeaponRule(zone.weapon, class_names, f"{path}.weapon")
                 self._watch(zone, z, "weapon", weapon, zone.weapon.cooldown_s)
             if zone.loitering:
-                loitering = LoiteringMonitor(zone.loitering, class_names, f"{path}.loitering")
+                loitering = LoiteringRule(zone.loitering, class_names, f"{path}.loitering")
                 self._watch(zone, z, "loitering", loitering, zone.loitering.cooldown_s)
             self._count_table[z, persons] = True
             if zone.crowding:
@@ -84,7 +84,7 @@ class CameraAnalyzer:
                         f"{path}.crowding.schedules: unknown schedule(s) {unknown}; defined schedules are "
                         f"{sorted(schedules)}"
                     )
-                crowding = CrowdingMonitor(
+                crowding = CrowdingRule(
                     zone.crowding, class_names, self.zone_set.area_fraction[zone.id], f"{path}.crowding"
                 )
                 self._watch(zone, z, "crowding", crowding, zone.crowding.cooldown_s)
@@ -93,7 +93,7 @@ class CameraAnalyzer:
                 self._count_min_conf[z] = zone.crowding.min_confidence
         self._counts = dict.fromkeys(self.zone_set.zone_ids, 0)
 
-    def _watch(self, zone: ZoneConfig, zone_index: int, kind: EventType, rule: ZoneRule, cooldown_s: float) -> None:
+    def _watch(self, zone: ZoneConfig, zone_index: int, kind: EventType, rule: Rule, cooldown_s: float) -> None:
         lifecycle = EventLifecycle(self.camera_id, zone.id, kind, cooldown_s)
         self._watches.append(_Watch(zone_index, zone, rule, lifecycle))
 

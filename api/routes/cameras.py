@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
-from gatewatch.config.edit import redact_source
 from gatewatch.api.deps import Admin, ServiceDep, Viewer
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
+from gatewatch.config.edit import redact_source
 from gatewatch.service import Service
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.runtime import CameraStatus

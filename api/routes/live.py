@@ -9,9 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gatewatch.api.deps import ServiceDep, Viewer
-from gatewatch.live_view import BOUNDARY
 from gatewatch.api.routes.cameras import CameraId
 from gatewatch.api.schemas.common import ErrorOut, error_responses
+from gatewatch.live_view import BOUNDARY
 from gatewatch.service import Service
 
 router = APIRouter(prefix="/cameras/{camera_id}", tags=["live view"])

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from gatewatch.config.edit import ConfigRejected
 from gatewatch.api.deps import Admin, ServiceDep, Viewer
-from gatewatch.config.live import ConfigConflict, ConfigNotFound
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import AuditOut, AuditPage
+from gatewatch.config.edit import ConfigRejected
+from gatewatch.config.live import ConfigConflict, ConfigNotFound
 from gatewatch.store import list_audit
 
 router = APIRouter(tags=["config"])

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from gatewatch.bench.probe import process_cpu_s
 from gatewatch.assets.models import load_manifest, resolve_model
+from gatewatch.bench.probe import process_cpu_s
 from gatewatch.config.settings import get_settings
 from gatewatch.vision.analytics_config import DetectorConfig, StrictModel
 from gatewatch.vision.detector.session import create_session

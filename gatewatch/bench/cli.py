@@ -66,8 +66,8 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from gatewatch.bench.processes import BenchError
     from gatewatch.bench.orchestrator import BenchOptions, run_bench, write_result
+    from gatewatch.bench.processes import BenchError
 
     if args.streams is None and not args.find_max:
         raise ValueError("give --streams N, or --find-max to search for N")

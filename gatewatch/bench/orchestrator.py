@@ -17,6 +17,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from gatewatch.assets.models import load_manifest, resolve_model
+from gatewatch.bench.processes import (
+    machine,
+    peer_problem,
+    run_ceilings,
+    run_gatewatch,
+    run_peer,
+    usable_cores,
+)
 from gatewatch.bench.report import (
     at_equal_streams,
     compare,
@@ -28,16 +37,7 @@ from gatewatch.bench.report import (
     trial_row,
     without_samples,
 )
-from gatewatch.bench.processes import (
-    machine,
-    peer_problem,
-    run_ceilings,
-    run_gatewatch,
-    run_peer,
-    usable_cores,
-)
 from gatewatch.bench.sources import BENCH_CLIPS, EncodeParams, prepare_sources
-from gatewatch.assets.models import load_manifest, resolve_model
 from gatewatch.config.settings import Settings
 from gatewatch.vision.analytics_config import DetectorConfig
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import Field
 
+from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.bench.probe import (
     cpu_by_group,
     peak_rss_mb,
@@ -28,12 +29,11 @@ from gatewatch.bench.probe import (
     thread_cpu_s,
 )
 from gatewatch.config.schema import GatewatchConfig
-from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.config.settings import get_settings
 from gatewatch.streams.camera import CapturedFrame
 from gatewatch.streams.runtime import Runtime
-from gatewatch.vision.analyzer import FrameAnalysis
 from gatewatch.vision.analytics_config import DetectorConfig, StrictModel
+from gatewatch.vision.analyzer import FrameAnalysis
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 # The rules a gate camera runs; cheap next to decode and inference, but part of the real per-frame path.

@@ -26,8 +26,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from gatewatch.config.schema import GatewatchConfig
 from gatewatch.assets.models import load_detector
+from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.decode import SourceError, StreamInfo, VideoReader

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gatewatch.clips.analyze import analyze_clip
-from gatewatch.config.file import load_config
-from gatewatch.clips.contracts import contract_problems, contracts, read_events
 from gatewatch.assets.samples import resolve_sample
+from gatewatch.clips.analyze import analyze_clip
+from gatewatch.clips.contracts import contract_problems, contracts, read_events
+from gatewatch.config.file import load_config
 from gatewatch.config.settings import Settings
 
 

@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.edit import (
     ConfigRejected,
     as_json,
@@ -30,6 +29,7 @@ from gatewatch.config.edit import (
     validate_config,
     validation_issues,
 )
+from gatewatch.config.schema import GatewatchConfig
 from gatewatch.store.running_config import load_running_config, save_running_config
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.vision.analytics_config import ScheduleConfig, ZoneConfig

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from gatewatch.delivery import MqttPublisher
 from gatewatch.config.settings import Settings
+from gatewatch.delivery import MqttPublisher
 from gatewatch.store import StoredRecord
 from gatewatch.streams.camera import CameraState, StateChange
 

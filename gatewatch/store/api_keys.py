@@ -16,7 +16,7 @@ from typing import cast, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatewatch.store.tables import ApiKey
+from gatewatch.store.tables import ApiKeyRow
 from gatewatch.store.types import Role
 
 TOKEN_PREFIX = "gw_"  # makes a leaked key recognisable to secret scanners and to people
@@ -36,7 +36,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _info(row: ApiKey) -> ApiKeyInfo:
+def _info(row: ApiKeyRow) -> ApiKeyInfo:
     return ApiKeyInfo(row.id, row.name, cast(Role, row.role), row.created_at, row.revoked_at)
 
 
@@ -45,7 +45,7 @@ def create_api_key(sessions: sessionmaker[Session], name: str, role: Role) -> tu
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {sorted(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, role=role, token_sha256=hash_token(token), created_at=dt.datetime.now(dt.UTC))
+    row = ApiKeyRow(name=name, role=role, token_sha256=hash_token(token), created_at=dt.datetime.now(dt.UTC))
     with sessions.begin() as session:
         session.add(row)
         session.flush()
@@ -54,7 +54,7 @@ def create_api_key(sessions: sessionmaker[Session], name: str, role: Role) -> tu
 
 def lookup_api_key(sessions: sessionmaker[Session], token: str) -> ApiKeyInfo | None:
     """The active key for a presented token, or None (unknown or revoked)."""
-    query = select(ApiKey).where(ApiKey.token_sha256 == hash_token(token), ApiKey.revoked_at.is_(None))
+    query = select(ApiKeyRow).where(ApiKeyRow.token_sha256 == hash_token(token), ApiKeyRow.revoked_at.is_(None))
     with sessions() as session:
         row = session.scalars(query).one_or_none()
         return None if row is None else _info(row)
@@ -63,7 +63,7 @@ def lookup_api_key(sessions: sessionmaker[Session], token: str) -> ApiKeyInfo | 
 def revoke_api_key(sessions: sessionmaker[Session], key_id: int) -> bool:
     """Revoke a key; False when there is no such active key."""
     with sessions.begin() as session:
-        row = session.get(ApiKey, key_id)
+        row = session.get(ApiKeyRow, key_id)
         if row is None or row.revoked_at is not None:
             return False
         row.revoked_at = dt.datetime.now(dt.UTC)
@@ -72,4 +72,4 @@ def revoke_api_key(sessions: sessionmaker[Session], key_id: int) -> bool:
 
 def list_api_keys(sessions: sessionmaker[Session]) -> list[ApiKeyInfo]:
     with sessions() as session:
-        return [_info(row) for row in session.scalars(select(ApiKey).order_by(ApiKey.id))]
+        return [_info(row) for row in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))]

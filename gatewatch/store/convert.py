@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from gatewatch.store.tables import Event, EventRecordRow, OperatorAction, Subscription
+from gatewatch.store.tables import EventRecordRow, EventRow, OperatorActionRow, SubscriptionRow
 from gatewatch.store.types import (
     Action,
     ActionView,
@@ -28,7 +28,7 @@ def stored_record(row: EventRecordRow, event_type: str) -> StoredRecord:
     )
 
 
-def event_view(row: Event) -> EventView:
+def event_view(row: EventRow) -> EventView:
     return EventView(
         id=row.id,
         type=row.type,
@@ -47,11 +47,11 @@ def event_view(row: Event) -> EventView:
     )
 
 
-def action_view(row: OperatorAction) -> ActionView:
+def action_view(row: OperatorActionRow) -> ActionView:
     return ActionView(seq=row.seq, action=cast(Action, row.action), actor=row.actor, note=row.note, at=row.at)
 
 
-def subscription_view(row: Subscription) -> SubscriptionView:
+def subscription_view(row: SubscriptionRow) -> SubscriptionView:
     return SubscriptionView(
         id=row.id,
         url=row.url,

@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 from gatewatch.store.convert import action_view, event_view, stored_record
 from gatewatch.store.cursor import decode_cursor, encode_cursor
 from gatewatch.store.db import make_engine, make_sessions
-from gatewatch.store.tables import (
-    Event,
-    EventRecordRow,
-    OperatorAction,
-    OutboxRow,
-    Subscription,
-)
 from gatewatch.store.outbox import Outbox
 from gatewatch.store.subscriptions import Subscriptions
+from gatewatch.store.tables import (
+    EventRecordRow,
+    EventRow,
+    OperatorActionRow,
+    OutboxRow,
+    SubscriptionRow,
+)
 from gatewatch.store.types import (
     Action,
     DeliveryView,
@@ -83,9 +83,9 @@ class EventStore:
         """Store one lifecycle record and its outbox rows in one transaction; returns its seq."""
         payload = {"event": record.to_json()}
         with self._write_lock, self.sessions.begin() as session:
-            row = session.get(Event, record.id)
+            row = session.get(EventRow, record.id)
             if row is None:
-                row = Event(id=record.id, operator_state="open", last_seq=0)
+                row = EventRow(id=record.id, operator_state="open", last_seq=0)
                 session.add(row)
             row.type, row.camera, row.zone = record.type, record.camera, record.zone
             row.lifecycle = record.lifecycle
@@ -103,7 +103,7 @@ class EventStore:
             raise ValueError(f"unknown action {action!r}; expected one of {sorted(TRANSITIONS['open'])}")
         at = _now()
         with self._write_lock, self.sessions.begin() as session:
-            row = session.get(Event, event_id)
+            row = session.get(EventRow, event_id)
             if row is None:
                 raise EventNotFound(f"no event {event_id!r}")
             state = cast(OperatorState, row.operator_state)
@@ -112,19 +112,22 @@ class EventStore:
             row.operator_state = action
             detail = {"action": action, "actor": actor, "note": note, "at": at.isoformat()}
             stored = self._add_record(session, row, "action", action, at, {"event": row.latest, "action": detail})
-            session.add(OperatorAction(event_id=event_id, seq=stored.seq, action=action, actor=actor, note=note, at=at))
+            session.add(OperatorActionRow(event_id=event_id, seq=stored.seq, action=action, actor=actor, note=note, at=at))
         self._notify(stored)
         return stored
 
     def _add_record(
-        self, session: Session, event: Event, kind: str, name: str, at: dt.datetime, payload: dict[str, Any]
+        self, session: Session, event: EventRow, kind: str, name: str, at: dt.datetime, payload: dict[str, Any]
     ) -> StoredRecord:
+        # Write the event row first: no relationship() links the tables, so the unit of work would not
+        # order the INSERTs by their foreign key (it falls back to the mapped classes' names).
+        session.flush()
         row = EventRecordRow(event_id=event.id, kind=kind, name=name, at=at, payload=payload)
         session.add(row)
         session.flush()  # assigns seq
         event.last_seq = row.seq
         now = _now()
-        for sub in session.scalars(select(Subscription).where(Subscription.active.is_(True))):
+        for sub in session.scalars(select(SubscriptionRow).where(SubscriptionRow.active.is_(True))):
             if sub.event_types is None or event.type in sub.event_types:
                 session.add(OutboxRow(subscription_id=sub.id, seq=row.seq, next_attempt_at=now))
         return stored_record(row, event.type)
@@ -150,20 +153,20 @@ class EventStore:
     ) -> tuple[list[EventView], str | None]:
         """Events newest first (by start time); ``next_cursor`` is None on the last page."""
         limit = max(1, min(limit, MAX_PAGE))
-        query = select(Event).order_by(Event.started_at.desc(), Event.id.desc()).limit(limit + 1)
-        for column, value in ((Event.camera, camera), (Event.zone, zone), (Event.type, type)):
+        query = select(EventRow).order_by(EventRow.started_at.desc(), EventRow.id.desc()).limit(limit + 1)
+        for column, value in ((EventRow.camera, camera), (EventRow.zone, zone), (EventRow.type, type)):
             if value is not None:
                 query = query.where(column == value)
         if state is not None:
-            query = query.where(Event.operator_state == state)
+            query = query.where(EventRow.operator_state == state)
         if since is not None:
-            query = query.where(Event.started_at >= since)
+            query = query.where(EventRow.started_at >= since)
         if until is not None:
-            query = query.where(Event.started_at < until)
+            query = query.where(EventRow.started_at < until)
         if cursor is not None:
             after_started, after_id = decode_cursor(cursor)
             query = query.where(
-                or_(Event.started_at < after_started, and_(Event.started_at == after_started, Event.id < after_id))
+                or_(EventRow.started_at < after_started, and_(EventRow.started_at == after_started, EventRow.id < after_id))
             )
         with self.sessions() as session:
             rows = list(session.scalars(query))
@@ -173,14 +176,14 @@ class EventStore:
 
     def get_event(self, event_id: str) -> EventDetail:
         with self.sessions() as session:
-            row = session.get(Event, event_id)
+            row = session.get(EventRow, event_id)
             if row is None:
                 raise EventNotFound(f"no event {event_id!r}")
             records = session.scalars(
                 select(EventRecordRow).where(EventRecordRow.event_id == event_id).order_by(EventRecordRow.seq)
             )
             actions = session.scalars(
-                select(OperatorAction).where(OperatorAction.event_id == event_id).order_by(OperatorAction.seq)
+                select(OperatorActionRow).where(OperatorActionRow.event_id == event_id).order_by(OperatorActionRow.seq)
             )
             return EventDetail(
                 event=event_view(row),
@@ -194,10 +197,10 @@ class EventStore:
             return session.scalar(select(func.max(EventRecordRow.seq))) or 0
 
     def records_after(self, seq: int, limit: int = 100) -> list[StoredRecord]:
-        """Records with a seq above ``seq``, oldest first: SSE resumes from Last-Event-ID with this."""
+        """Records with a seq above ``seq``, oldest first: SSE resumes from Last-EventRow-ID with this."""
         query = (
-            select(EventRecordRow, Event.type)
-            .join(Event, Event.id == EventRecordRow.event_id)
+            select(EventRecordRow, EventRow.type)
+            .join(EventRow, EventRow.id == EventRecordRow.event_id)
             .where(EventRecordRow.seq > seq)
             .order_by(EventRecordRow.seq)
             .limit(max(1, min(limit, MAX_PAGE)))
@@ -208,6 +211,6 @@ class EventStore:
     def delivery_status(self, event_id: str) -> list[DeliveryView]:
         """Webhook deliveries of every record of the event, by seq then subscription."""
         with self.sessions() as session:
-            if session.get(Event, event_id) is None:
+            if session.get(EventRow, event_id) is None:
                 raise EventNotFound(f"no event {event_id!r}")
         return self.outbox.for_event(event_id)

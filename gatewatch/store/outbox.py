@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.convert import stored_record
-from gatewatch.store.tables import Event, EventRecordRow, OutboxRow, Subscription
+from gatewatch.store.tables import EventRecordRow, EventRow, OutboxRow, SubscriptionRow
 from gatewatch.store.types import DeliveryState, DeliveryView, StoredRecord
 
 
@@ -36,11 +36,11 @@ class Outbox:
         worker does not take it meanwhile (SKIP LOCKED on PostgreSQL; SQLite serialises writers).
         """
         query = (
-            select(OutboxRow, Subscription, EventRecordRow, Event.type)
-            .join(Subscription, Subscription.id == OutboxRow.subscription_id)
+            select(OutboxRow, SubscriptionRow, EventRecordRow, EventRow.type)
+            .join(SubscriptionRow, SubscriptionRow.id == OutboxRow.subscription_id)
             .join(EventRecordRow, EventRecordRow.seq == OutboxRow.seq)
-            .join(Event, Event.id == EventRecordRow.event_id)
-            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, Subscription.active.is_(True))
+            .join(EventRow, EventRow.id == EventRecordRow.event_id)
+            .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now, SubscriptionRow.active.is_(True))
             .order_by(OutboxRow.seq, OutboxRow.id)
             .limit(limit)
             .with_for_update(of=OutboxRow, skip_locked=True)
@@ -73,8 +73,8 @@ class Outbox:
 
     def for_event(self, event_id: str) -> list[DeliveryView]:
         query = (
-            select(OutboxRow, Subscription.url, EventRecordRow.name)
-            .join(Subscription, Subscription.id == OutboxRow.subscription_id)
+            select(OutboxRow, SubscriptionRow.url, EventRecordRow.name)
+            .join(SubscriptionRow, SubscriptionRow.id == OutboxRow.subscription_id)
             .join(EventRecordRow, EventRecordRow.seq == OutboxRow.seq)
             .where(EventRecordRow.event_id == event_id)
             .order_by(OutboxRow.seq, OutboxRow.subscription_id)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gatewatch.store import EventStore
-from gatewatch.store.tables import Event
+from gatewatch.store.tables import EventRow
 from gatewatch.vision.types import EventRecord
 
 END_REASON = "interrupted"
@@ -23,7 +23,7 @@ END_REASON = "interrupted"
 def end_interrupted_events(store: EventStore) -> list[str]:
     """Append an end record to every event left open; returns their ids. Call before the pipeline starts."""
     with store.sessions() as session:
-        latest = [row.latest for row in session.scalars(select(Event).where(Event.lifecycle != "end"))]
+        latest = [row.latest for row in session.scalars(select(EventRow).where(EventRow.lifecycle != "end"))]
     for event in latest:
         store.append(_end_record(event))
     return [event["id"] for event in latest]

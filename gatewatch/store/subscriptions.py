@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.convert import subscription_view
-from gatewatch.store.tables import Subscription
+from gatewatch.store.tables import SubscriptionRow
 from gatewatch.store.types import SubscriptionNotFound, SubscriptionView
 from gatewatch.vision.types import EventType
 
@@ -62,7 +62,7 @@ class Subscriptions:
         self._sessions = sessions
 
     def create(self, url: str, event_types: list[str] | None = None, secret: str | None = None) -> SubscriptionView:
-        row = Subscription(
+        row = SubscriptionRow(
             url=_check_url(url),
             secret=new_secret() if secret is None else _check_secret(secret),
             event_types=_check_types(event_types),
@@ -80,7 +80,7 @@ class Subscriptions:
 
     def list_all(self) -> list[SubscriptionView]:
         with self._sessions() as session:
-            return [subscription_view(row) for row in session.scalars(select(Subscription).order_by(Subscription.id))]
+            return [subscription_view(row) for row in session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.id))]
 
     def update(
         self,
@@ -109,8 +109,8 @@ class Subscriptions:
             session.delete(self._row(session, subscription_id))
 
     @staticmethod
-    def _row(session: Session, subscription_id: int) -> Subscription:
-        row = session.get(Subscription, subscription_id)
+    def _row(session: Session, subscription_id: int) -> SubscriptionRow:
+        row = session.get(SubscriptionRow, subscription_id)
         if row is None:
             raise SubscriptionNotFound(f"no webhook subscription {subscription_id}")
         return row

@@ -46,7 +46,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
 
 
-class Event(Base):
+class EventRow(Base):
     """Current state of one event: the latest lifecycle record plus the operator's state."""
 
     __tablename__ = "events"
@@ -85,7 +85,7 @@ class EventRecordRow(Base):
     payload: Mapped[dict[str, Any]]  # {"event": {...}} plus {"action": {...}} for actions
 
 
-class OperatorAction(Base):
+class OperatorActionRow(Base):
     __tablename__ = "operator_actions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -97,7 +97,7 @@ class OperatorAction(Base):
     at: Mapped[dt.datetime]
 
 
-class Subscription(Base):
+class SubscriptionRow(Base):
     __tablename__ = "webhook_subscriptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -129,7 +129,7 @@ class OutboxRow(Base):
     )
 
 
-class ApiKey(Base):
+class ApiKeyRow(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

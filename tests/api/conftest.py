@@ -24,8 +24,8 @@ import uvicorn
 
 from gatewatch.api.app import create_app
 from gatewatch.config.schema import GatewatchConfig
-from gatewatch.service import Service
 from gatewatch.config.settings import Settings
+from gatewatch.service import Service
 from gatewatch.store import Role, create_api_key
 from gatewatch.vision.detector import Detector
 

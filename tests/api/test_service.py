@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gatewatch.config.file import load_config
 from gatewatch.assets.samples import SampleError, resolve_source
+from gatewatch.config.file import load_config
 from gatewatch.config.settings import REPO_ROOT, Settings
 from gatewatch.store import EventStore, lookup_api_key
 from tests.api.conftest import RunningApp, sample_config

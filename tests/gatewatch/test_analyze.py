@@ -18,7 +18,7 @@ from gatewatch.clips.analyze import VideoEncoder, analyze_clip, pick_video_codec
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
 from gatewatch.streams.decode import SourceError
-from gatewatch.streams.replay import DetectionSchedule
+from gatewatch.streams.detection_schedule import DetectionSchedule
 
 START = dt.datetime(2024, 9, 2, 7, 30, tzinfo=dt.UTC)
 EVENT_KEYS = {"id", "type", "lifecycle", "camera", "zone", "start_s", "confidence"}

@@ -87,7 +87,7 @@ def test_sources_are_720p25_h264_and_cached(samples_dir: Path, tmp_path: Path) -
 
 
 def test_missing_peer_venv_is_said_not_faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench_run, "PEER_PYTHON", tmp_path / "no-venv" / "bin" / "python")
+    monkeypatch.setattr(bench_processes, "PEER_PYTHON", tmp_path / "no-venv" / "bin" / "python")
     problem = bench_processes.peer_problem()
     assert problem is not None and "peer venv missing" in problem
 

@@ -18,9 +18,9 @@ from gatewatch.assets.models import (
     resolve_model,
     verify_models,
 )
-from tests.assets import image_assets_dir
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import ModelError
+from tests.assets import image_assets_dir
 
 MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "models")
 YOLOX_SHA = "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd"

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from gatewatch.clips.analyze import analyze_clip
-from gatewatch.config.schema import GatewatchConfig
-from gatewatch.config.file import load_config
 from gatewatch.clips.contracts import CONTRACTS_DIR, contract_problems, contracts, read_events
+from gatewatch.config.file import load_config
+from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
 
 IN_PICKUP = dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Monday

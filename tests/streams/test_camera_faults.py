@@ -18,8 +18,8 @@ from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera import CameraState, CameraWorker, StateChange, Watchdog
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.runtime import Runtime
-from tests.rtsp_server import RtspServer, free_port, wait_until
 from gatewatch.vision.detector import Detector
+from tests.rtsp_server import RtspServer, free_port, wait_until
 
 # Short timeouts and backoff keep a fault test to seconds; the defaults are for real networks.
 FAST = {"open_timeout_s": 2.0, "read_timeout_s": 1.5, "stall_after_s": 0.5,

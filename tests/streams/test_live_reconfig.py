@@ -14,10 +14,10 @@ from prometheus_client import REGISTRY
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.streams.camera import CameraState, CapturedFrame, StateChange
 from gatewatch.streams.runtime import Runtime
-from tests.rtsp_server import wait_until
 from gatewatch.vision.analyzer import FrameAnalysis
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.types import EventRecord
+from tests.rtsp_server import wait_until
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 LEFT_HALF = [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]

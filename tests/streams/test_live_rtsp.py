@@ -17,9 +17,9 @@ from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera import CameraState, CameraWorker, CapturedFrame, StateChange
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.runtime import Runtime
-from tests.rtsp_server import RtspServer, wait_until
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.types import EventRecord
+from tests.rtsp_server import RtspServer, wait_until
 
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 # vtest.avi has 3-9 people walking at any time: 3 for a second is crowded at once.

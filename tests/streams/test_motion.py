@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from gatewatch.config.schema import GatewatchConfig
-from gatewatch.config.file import load_config
 from gatewatch.clips.contracts import CONTRACTS_DIR, ClipContract, contract_problems
+from gatewatch.config.file import load_config
+from gatewatch.config.schema import GatewatchConfig
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.decode import VideoReader
-from gatewatch.streams.replay import DetectionSchedule
+from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.streams.runtime import Runtime
-from tests.rtsp_server import wait_until
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.motion import MotionGate, MotionGateConfig
 from gatewatch.vision.types import EventRecord, FrameMeta
+from tests.rtsp_server import wait_until
 
 WHOLE = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
 LEFT_HALF = [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]

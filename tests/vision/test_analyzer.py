@@ -4,17 +4,17 @@ import time
 import numpy as np
 import pytest
 
-from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
 from gatewatch.vision.analytics_config import (
-    CrowdingRule,
+    CrowdingRuleConfig,
     CrowdingThresholds,
-    LoiteringRule,
+    LoiteringRuleConfig,
     ScheduleConfig,
     TrackerConfig,
-    WeaponRule,
+    WeaponRuleConfig,
     WeeklyWindow,
     ZoneConfig,
 )
+from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.types import FrameMeta
 
@@ -51,11 +51,11 @@ def replay(an: CameraAnalyzer, scene, seconds: float) -> list[FrameAnalysis]:
 
 def test_weapon_and_crowding_events_end_to_end():
     zones = [
-        ZoneConfig(id="gate", polygon=LEFT, weapon=WeaponRule(classes=["knife"], confirm_k=2, confirm_n=3)),
+        ZoneConfig(id="gate", polygon=LEFT, weapon=WeaponRuleConfig(classes=["knife"], confirm_k=2, confirm_n=3)),
         ZoneConfig(
             id="yard",
             polygon=RIGHT,
-            crowding=CrowdingRule(min_count=8, min_duration_s=1, schedules={"pickup": CrowdingThresholds(min_count=3)}),
+            crowding=CrowdingRuleConfig(min_count=8, min_duration_s=1, schedules={"pickup": CrowdingThresholds(min_count=3)}),
         ),
     ]
     an = analyzer(zones, schedules={"pickup": PICKUP})
@@ -84,7 +84,7 @@ def test_weapon_and_crowding_events_end_to_end():
 
 def test_loitering_through_the_tracker_and_masks():
     post = (900, 600, PERSON, 0.9)  # a post the model takes for a person, inside the mask
-    zones = [ZoneConfig(id="gate", polygon=[(0, 0), (1, 0), (1, 1), (0, 1)], loitering=LoiteringRule(dwell_s=5))]
+    zones = [ZoneConfig(id="gate", polygon=[(0, 0), (1, 0), (1, 1), (0, 1)], loitering=LoiteringRuleConfig(dwell_s=5))]
     mask = [(0.65, 0.75), (0.75, 0.75), (0.75, 0.9), (0.65, 0.9)]
     an = analyzer(zones, masks=[mask])
 
@@ -100,7 +100,7 @@ def test_loitering_through_the_tracker_and_masks():
 
 
 def test_coast_draws_predicted_tracks_without_evaluating_rules():
-    zones = [ZoneConfig(id="gate", polygon=LEFT, loitering=LoiteringRule(dwell_s=0.1))]
+    zones = [ZoneConfig(id="gate", polygon=LEFT, loitering=LoiteringRuleConfig(dwell_s=0.1))]
     an = analyzer(zones)
     frames = replay(an, lambda t: [(100 + 50 * t, 400, PERSON, 0.9)], 1)
     coasted = an.coast(meta(1.0))
@@ -111,7 +111,7 @@ def test_coast_draws_predicted_tracks_without_evaluating_rules():
 
 
 def test_reset_starts_a_new_timeline():
-    zones = [ZoneConfig(id="gate", polygon=LEFT, loitering=LoiteringRule(dwell_s=1, cooldown_s=600))]
+    zones = [ZoneConfig(id="gate", polygon=LEFT, loitering=LoiteringRuleConfig(dwell_s=1, cooldown_s=600))]
     an = analyzer(zones)
     scene = lambda t: [(100 + 40 * np.sin(3 * t), 400, PERSON, 0.9)]  # noqa: E731
     assert any(e.lifecycle == "new" for f in replay(an, scene, 2) for e in f.events)
@@ -123,18 +123,18 @@ def test_reset_starts_a_new_timeline():
 
 
 def test_unknown_class_name_error_mentions_field_path_and_classes():
-    zones = [ZoneConfig(id="gate", polygon=LEFT, weapon=WeaponRule(classes=["knife", "pistol"]))]
+    zones = [ZoneConfig(id="gate", polygon=LEFT, weapon=WeaponRuleConfig(classes=["knife", "pistol"]))]
     with pytest.raises(ValueError) as error:
         analyzer(zones)
     assert "zones.gate.weapon.classes" in str(error.value)
     assert "'pistol'" in str(error.value) and "'bicycle'" in str(error.value)
-    zones = [ZoneConfig(id="yard", polygon=LEFT, crowding=CrowdingRule(min_count=3, classes=["people"]))]
+    zones = [ZoneConfig(id="yard", polygon=LEFT, crowding=CrowdingRuleConfig(min_count=3, classes=["people"]))]
     with pytest.raises(ValueError, match=r"zones\.yard\.crowding\.classes"):
         analyzer(zones)
 
 
 def test_unknown_schedule_name_is_a_config_error():
-    crowding = CrowdingRule(min_count=3, schedules={"pikcup": CrowdingThresholds(min_count=2)})
+    crowding = CrowdingRuleConfig(min_count=3, schedules={"pikcup": CrowdingThresholds(min_count=2)})
     with pytest.raises(ValueError, match=r"zones\.yard\.crowding\.schedules.*pikcup.*pickup"):
         analyzer([ZoneConfig(id="yard", polygon=LEFT, crowding=crowding)], schedules={"pickup": PICKUP})
 
@@ -144,8 +144,8 @@ def test_sixty_detections_are_handled_in_bulk():
         ZoneConfig(
             id=f"z{i}",
             polygon=[(i / 4, 0.0), ((i + 1) / 4, 0.0), ((i + 1) / 4, 1.0), (i / 4, 1.0)],
-            crowding=CrowdingRule(min_count=10, min_duration_s=0.4),
-            loitering=LoiteringRule(dwell_s=30),
+            crowding=CrowdingRuleConfig(min_count=10, min_duration_s=0.4),
+            loitering=LoiteringRuleConfig(dwell_s=30),
         )
         for i in range(4)
     ]

@@ -11,11 +11,11 @@ import onnxruntime as ort
 import pytest
 
 from gatewatch.assets.models import load_manifest
-from tests.assets import image_assets_dir
 from gatewatch.vision.detector import Detector, ModelError, build_detector
 from gatewatch.vision.detector.letterbox import PAD_VALUE, Letterbox
 from gatewatch.vision.detector.ultralytics import LETTERBOX as CENTRED_RGB
 from gatewatch.vision.detector.yolox import LETTERBOX as TOP_LEFT_BGR
+from tests.assets import image_assets_dir
 
 MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "models")
 YOLOX = MODELS_DIR / "yolox_nano.onnx"

@@ -2,11 +2,11 @@ import datetime as dt
 
 import numpy as np
 
-from gatewatch.vision.analytics_config import CrowdingRule
+from gatewatch.vision.analytics_config import CrowdingRuleConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.events import EventLifecycle
 from gatewatch.vision.rules.base import RuleState
-from gatewatch.vision.rules.crowding import CrowdingMonitor
+from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.types import FrameMeta
 
 T0 = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.timezone.utc)
@@ -86,7 +86,7 @@ def test_alarm_still_firing_when_cooldown_runs_out_starts_then():
 
 def test_crowding_oscillating_around_threshold_gives_exactly_one_event():
     people = [Detections(np.tile([[0, 0, 10, 10]], (n, 1)), np.full(n, 0.9), np.zeros(n)) for n in range(8)]
-    rule = CrowdingMonitor(CrowdingRule(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), ["person"], 0.5)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), ["person"], 0.5)
     lc = EventLifecycle("cam1", "yard", "crowding", cooldown_s=60)
     counts = [4, 5, 4, 6, 5, 4, 5, 3, 5, 4, 5] * 10 + [0] * 20
     records = []

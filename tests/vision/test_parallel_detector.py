@@ -10,11 +10,11 @@ import pytest
 
 from gatewatch.assets.models import load_detector
 from gatewatch.config.settings import Settings
-from tests.assets import image_assets_dir
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.detector.parallel import ParallelDetector
+from tests.assets import image_assets_dir
 
 
 def _same(a: Detections, b: Detections) -> bool:

@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 
 from gatewatch.vision.analytics_config import (
-    CrowdingRule,
+    CrowdingRuleConfig,
     CrowdingThresholds,
-    LoiteringRule,
+    LoiteringRuleConfig,
     ScheduleConfig,
-    WeaponRule,
+    WeaponRuleConfig,
     WeeklyWindow,
 )
 from gatewatch.vision.detections import Detections
-from gatewatch.vision.rules.crowding import CrowdingMonitor
-from gatewatch.vision.rules.loitering import LoiteringMonitor
-from gatewatch.vision.rules.weapon import WeaponMonitor
+from gatewatch.vision.rules.crowding import CrowdingRule
+from gatewatch.vision.rules.loitering import LoiteringRule
+from gatewatch.vision.rules.weapon import WeaponRule
 from gatewatch.vision.schedule import ScheduleBook
 from gatewatch.vision.types import FrameMeta
 
@@ -49,14 +49,14 @@ def frames(seconds: float, start: float = 0.0):
 
 
 def test_weapon_single_frame_blip_does_not_fire():
-    rule = WeaponMonitor(WeaponRule(classes=["knife", "gun"], confirm_k=3, confirm_n=5), CLASSES)
+    rule = WeaponRule(WeaponRuleConfig(classes=["knife", "gun"], confirm_k=3, confirm_n=5), CLASSES)
     knife = dets([(100, 400, KNIFE, 0.8, 7)])
     states = [rule.observe(knife if k == 3 else Detections.empty(), meta(t), ()) for k, t in enumerate(frames(4))]
     assert not any(s.firing for s in states)
 
 
 def test_weapon_k_of_n_fires_then_clears_after_clear_s():
-    rule = WeaponMonitor(WeaponRule(classes=["gun"], confirm_k=3, confirm_n=5, clear_s=1.0), CLASSES)
+    rule = WeaponRule(WeaponRuleConfig(classes=["gun"], confirm_k=3, confirm_n=5, clear_s=1.0), CLASSES)
     gun = dets([(100, 400, GUN, 0.8, 7)])
     seen = [True, False, True, False, True, True]  # third sighting in five frames confirms
     states = [rule.observe(gun if s else Detections.empty(), meta(k * DT), ()) for k, s in enumerate(seen)]
@@ -71,7 +71,7 @@ def test_weapon_k_of_n_fires_then_clears_after_clear_s():
 
 
 def test_weapon_ignores_low_confidence_and_other_classes():
-    rule = WeaponMonitor(WeaponRule(classes=["gun"], min_confidence=0.6, confirm_k=1, confirm_n=1), CLASSES)
+    rule = WeaponRule(WeaponRuleConfig(classes=["gun"], min_confidence=0.6, confirm_k=1, confirm_n=1), CLASSES)
     weak_gun_and_knife = dets([(100, 400, GUN, 0.4, -1), (200, 400, KNIFE, 0.9, -1)])
     assert not rule.observe(weak_gun_and_knife, meta(0.0), ()).firing
 
@@ -79,7 +79,7 @@ def test_weapon_ignores_low_confidence_and_other_classes():
 # ---------------------------------------------------------------- loitering
 
 
-def walk(rule: LoiteringMonitor, seconds: float, path, start: float = 0.0) -> list:
+def walk(rule: LoiteringRule, seconds: float, path, start: float = 0.0) -> list:
     """Feed one track whose (x, y, id) at time t is ``path(t)`` (None = not seen)."""
     states = []
     for t in frames(seconds, start):
@@ -95,7 +95,7 @@ def sway(t: float, track: int = 3) -> tuple[float, float, int]:
 
 
 def test_loitering_fires_after_dwell_not_before():
-    rule = LoiteringMonitor(LoiteringRule(dwell_s=10, min_movement=0.3), CLASSES)
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, min_movement=0.3), CLASSES)
     states = walk(rule, 15, sway)
     assert not any(s.firing for t, s in states if t < 10 - 1e-9)
     firing = [s for t, s in states if t >= 10]
@@ -105,26 +105,26 @@ def test_loitering_fires_after_dwell_not_before():
 
 
 def test_loitering_grace_keeps_dwell_across_one_second_loss():
-    rule = LoiteringMonitor(LoiteringRule(dwell_s=10, grace_s=2), CLASSES)
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=2), CLASSES)
     states = walk(rule, 12, lambda t: None if 5 <= t < 6 else sway(t))
     assert [t for t, s in states if s.firing][0] == pytest.approx(10.0)
 
 
 def test_loitering_new_id_near_vanished_track_inherits_entry_time():
-    rule = LoiteringMonitor(LoiteringRule(dwell_s=10, grace_s=2), CLASSES)
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=2), CLASSES)
     states = walk(rule, 12, lambda t: None if 5 <= t < 5.6 else sway(t, 3 if t < 5 else 9))
     first = [(t, s) for t, s in states if s.firing][0]
     assert first[0] == pytest.approx(10.0) and first[1].track_ids == (9,)
 
 
 def test_loitering_loss_longer_than_grace_restarts_dwell():
-    rule = LoiteringMonitor(LoiteringRule(dwell_s=10, grace_s=1), CLASSES)
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=1), CLASSES)
     states = walk(rule, 20, lambda t: None if 5 <= t < 7 else sway(t))
     assert [t for t, s in states if s.firing][0] == pytest.approx(17.0)
 
 
 def test_static_false_positive_needs_min_movement_but_moving_person_fires():
-    rule = LoiteringMonitor(LoiteringRule(dwell_s=5, min_movement=0.5), CLASSES)
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=5, min_movement=0.5), CLASSES)
     post = walk(rule, 20, lambda t: (600 + np.sin(7 * t), 400.0, 4))  # jitters a pixel, never moves
     assert not any(s.firing for _, s in post)
     rule.reset()
@@ -136,28 +136,28 @@ def test_max_movement_restarts_dwell_for_someone_walking_through():
     def passer(t: float) -> tuple[float, float, int]:
         return 50 + 80 * t, 400.0, 5  # 0.8 box heights per second
 
-    rule = LoiteringMonitor(LoiteringRule(dwell_s=5, max_movement=2.0), CLASSES)
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=5, max_movement=2.0), CLASSES)
     assert not any(s.firing for _, s in walk(rule, 12, passer))
-    unbounded = LoiteringMonitor(LoiteringRule(dwell_s=5), CLASSES)
+    unbounded = LoiteringRule(LoiteringRuleConfig(dwell_s=5), CLASSES)
     assert walk(unbounded, 12, passer)[-1][1].firing
 
 
 # ---------------------------------------------------------------- crowding
 
 
-def crowd(rule: CrowdingMonitor, counts: list[int], windows=(), start: float = 0.0) -> list:
+def crowd(rule: CrowdingRule, counts: list[int], windows=(), start: float = 0.0) -> list:
     return [rule.observe(people(n), meta(start + k * DT), windows) for k, n in enumerate(counts)]
 
 
 def test_crowding_respects_min_duration():
-    rule = CrowdingMonitor(CrowdingRule(min_count=5, min_duration_s=2.0), CLASSES, area_fraction=0.25)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=5, min_duration_s=2.0), CLASSES, area_fraction=0.25)
     states = crowd(rule, [5] * 15)
     assert [k for k, s in enumerate(states) if s.firing][0] == 10  # 2.0 s after the first crowded frame
     assert states[-1].detail == {"count": 5, "peak_count": 5, "density": 20.0}
 
 
 def test_crowding_count_hovering_at_threshold_is_one_continuous_alarm():
-    rule = CrowdingMonitor(CrowdingRule(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), CLASSES, 0.5)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), CLASSES, 0.5)
     pattern = [5, 4, 5, 5, 4, 4, 5, 3, 5, 4] * 6  # dips into the band, one-frame dips below it
     firing = [s.firing for s in crowd(rule, pattern)]
     starts = sum(1 for a, b in zip([False] + firing, firing) if b and not a)
@@ -165,27 +165,27 @@ def test_crowding_count_hovering_at_threshold_is_one_continuous_alarm():
 
 
 def test_crowding_band_dip_does_not_restart_the_timer_but_a_drop_below_clear_does():
-    rule = CrowdingMonitor(CrowdingRule(min_count=5, hysteresis=1, min_duration_s=1.0), CLASSES, 0.5)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0), CLASSES, 0.5)
     assert crowd(rule, [5, 5, 4, 4, 5, 5])[-1].firing  # 1.0 s since the first 5
     rule.reset()
     assert not crowd(rule, [5, 5, 3, 5, 5, 5])[-1].firing  # 3 < clear level 4: timer restarted
 
 
 def test_crowding_ends_after_clear_s_below_clear_level():
-    rule = CrowdingMonitor(CrowdingRule(min_count=3, min_duration_s=0, clear_s=1.0), CLASSES, 0.5)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=3, min_duration_s=0, clear_s=1.0), CLASSES, 0.5)
     states = crowd(rule, [3, 3] + [1] * 8)
     assert [s.firing for s in states] == [True] * 7 + [False] * 3
 
 
 def test_crowding_density_threshold_folds_into_count():
-    rule = CrowdingMonitor(CrowdingRule(min_count=2, min_density=20, min_duration_s=0), CLASSES, 0.25)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=2, min_density=20, min_duration_s=0), CLASSES, 0.25)
     assert rule.observe(people(4), meta(0), ()).firing is False  # density 16
     state = rule.observe(people(5), meta(0.2), ())
     assert state.firing and state.thresholds["count_threshold"] == 5
 
 
 def test_crowding_counts_detections_not_tracks_and_filters_confidence():
-    rule = CrowdingMonitor(CrowdingRule(min_count=3, min_duration_s=0, min_confidence=0.5), CLASSES, 0.5)
+    rule = CrowdingRule(CrowdingRuleConfig(min_count=3, min_duration_s=0, min_confidence=0.5), CLASSES, 0.5)
     untracked = dets([(0, 400, PERSON, 0.9, -1), (50, 400, PERSON, 0.9, -1), (99, 400, PERSON, 0.9, 2)])
     state = rule.observe(untracked, meta(0), ())
     assert state.firing and state.track_ids == (2,)
@@ -210,8 +210,8 @@ def test_schedule_book_evaluates_in_local_timezone():
 
 
 def test_schedule_window_switches_crowding_thresholds():
-    config = CrowdingRule(min_count=10, min_duration_s=0, schedules={"pickup": CrowdingThresholds(min_count=4)})
-    rule = CrowdingMonitor(config, CLASSES, 0.5)
+    config = CrowdingRuleConfig(min_count=10, min_duration_s=0, schedules={"pickup": CrowdingThresholds(min_count=4)})
+    rule = CrowdingRule(config, CLASSES, 0.5)
     book = ScheduleBook({"pickup": PICKUP})
     during = book.active(dt.datetime(2024, 9, 6, 8, 0, tzinfo=dt.timezone.utc))  # Friday 16:00 local
     after = book.active(dt.datetime(2024, 9, 6, 10, 0, tzinfo=dt.timezone.utc))
@@ -224,12 +224,12 @@ def test_schedule_window_switches_crowding_thresholds():
 
 def test_unknown_class_names_name_the_field():
     with pytest.raises(ValueError, match=r"zones\.gate\.weapon\.classes.*'rifle'.*person"):
-        WeaponMonitor(WeaponRule(classes=["rifle"]), CLASSES, "zones.gate.weapon")
+        WeaponRule(WeaponRuleConfig(classes=["rifle"]), CLASSES, "zones.gate.weapon")
 
 
 def test_loitering_does_not_start_while_the_track_is_out_of_view() -> None:
     """Dwell reaches the threshold during the grace period after the person left: no alarm."""
-    monitor = LoiteringMonitor(LoiteringRule(dwell_s=10, grace_s=3), ["person"])
+    monitor = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=3), ["person"])
     person = Detections(np.array([[100, 100, 150, 300]]), np.array([0.9]), np.array([0]), np.array([7]))
     t = 0.0
     while t < 9.0:  # seen for 9 s, below the 10 s dwell

@@ -24,7 +24,7 @@ class RuleState:
     schedule_window: str | None = None
 
 
-class ZoneRule(Protocol):
+class Rule(Protocol):
     def observe(self, in_zone: Detections, meta: FrameMeta, active_windows: tuple[str, ...]) -> RuleState: ...
 
     def reset(self) -> None: ...

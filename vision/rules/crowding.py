@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from gatewatch.vision.analytics_config import CrowdingRule, CrowdingThresholds
+from gatewatch.vision.analytics_config import CrowdingRuleConfig, CrowdingThresholds
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.rules.base import RuleState, peak_confidence, resolve_classes, tracked_ids
 from gatewatch.vision.types import FrameMeta
 
 
-class CrowdingMonitor:
+class CrowdingRule:
     """Counts detections (not track ids: unconfirmed people are still people) in the zone.
 
     The thresholds are those of the first of ``rule.schedules`` in force, else the base ones. A
@@ -22,7 +22,7 @@ class CrowdingMonitor:
     """
 
     def __init__(
-        self, rule: CrowdingRule, class_names: Sequence[str], area_fraction: float, field_path: str = "crowding"
+        self, rule: CrowdingRuleConfig, class_names: Sequence[str], area_fraction: float, field_path: str = "crowding"
     ) -> None:
         self.rule = rule
         self.area_fraction = area_fraction

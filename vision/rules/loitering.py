@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gatewatch.vision.analytics_config import LoiteringRule
+from gatewatch.vision.analytics_config import LoiteringRuleConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.rules.base import RuleState, peak_confidence, resolve_classes
 from gatewatch.vision.types import FrameMeta
@@ -24,7 +24,7 @@ class _Stay:
     moved: bool = False  # reached min_movement since entry
 
 
-class LoiteringMonitor:
+class LoiteringRule:
     """Fires while at least one track has dwelt ``dwell_s`` seconds in the zone.
 
     Only confirmed tracks count. A track unseen (occluded, or stepped out) for up to ``grace_s``
@@ -32,7 +32,7 @@ class LoiteringMonitor:
     where a vanished track was last seen inherits it, because trackers switch ids under occlusion.
     """
 
-    def __init__(self, rule: LoiteringRule, class_names: Sequence[str], field_path: str = "loitering") -> None:
+    def __init__(self, rule: LoiteringRuleConfig, class_names: Sequence[str], field_path: str = "loitering") -> None:
         self.rule = rule
         self._classes = resolve_classes(rule.classes, class_names, f"{field_path}.classes")
         self._thresholds = {

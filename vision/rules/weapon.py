@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from gatewatch.vision.analytics_config import WeaponRule
+from gatewatch.vision.analytics_config import WeaponRuleConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.rules.base import RuleState, peak_confidence, resolve_classes, tracked_ids
 from gatewatch.vision.types import FrameMeta
 
 
-class WeaponMonitor:
+class WeaponRule:
     """Fires once a weapon is seen in ``confirm_k`` of the last ``confirm_n`` detection frames.
 
     The window counts detection frames on purpose: confirmation is about independent looks by the
     model, whatever the detection rate. Ending is timed: ``clear_s`` seconds without any sighting.
     """
 
-    def __init__(self, rule: WeaponRule, class_names: Sequence[str], field_path: str = "weapon") -> None:
+    def __init__(self, rule: WeaponRuleConfig, class_names: Sequence[str], field_path: str = "weapon") -> None:
         self.rule = rule
         self._classes = resolve_classes(rule.classes, class_names, f"{field_path}.classes")
         self._thresholds = {
