@@ -33,8 +33,13 @@ def run_live(config: GatewatchConfig, settings: Settings, stop_after_s: float | 
 
     def on_state(change: StateChange) -> None:
         line = json.dumps(
-            {"camera": change.camera, "state": change.state, "previous": change.previous,
-             "message": change.message, "at": change.at.isoformat()}
+            {
+                "camera": change.camera,
+                "state": change.state,
+                "previous": change.previous,
+                "message": change.message,
+                "at": change.at.isoformat(),
+            }
         )
         with write:
             print(line, file=sys.stderr, flush=True)

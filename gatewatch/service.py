@@ -78,7 +78,11 @@ class Service:
         # The running config: the file's, or the live edits persisted for this very file content.
         self.live = LiveConfig(config, self.store.sessions, self.detector_classes)
         self.runtime = Runtime(
-            self.runtime_config(self.live.config), self.detector, self._on_event, self._on_state, self.frames.on_analysis
+            self.runtime_config(self.live.config),
+            self.detector,
+            self._on_event,
+            self._on_state,
+            self.frames.on_analysis,
         )
         self.live.attach(self._apply)
         # A disabled camera's viewers are let go as well: it will deliver no frame until enabled again.

@@ -49,7 +49,8 @@ class _DeliveryCollector(Collector):
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         attempts = CounterMetricFamily(
-            "gatewatch_delivery_attempts", "Delivery attempts by channel (webhook: HTTP requests; mqtt: publishes).",
+            "gatewatch_delivery_attempts",
+            "Delivery attempts by channel (webhook: HTTP requests; mqtt: publishes).",
             labels=["channel"],
         )
         failures = CounterMetricFamily(

@@ -38,7 +38,9 @@ class Lane:
         # Metric children resolved once per lane, not per frame.
         cam = self.camera_id
         self.m_processed = {k: pipeline_metrics.FRAMES_PROCESSED.labels(cam, k) for k in ("detected", "coasted")}
-        self.m_stage = {s: pipeline_metrics.FRAME_STAGE_SECONDS.labels(cam, s) for s in ("queue", "analysis", "end_to_end")}
+        self.m_stage = {
+            s: pipeline_metrics.FRAME_STAGE_SECONDS.labels(cam, s) for s in ("queue", "analysis", "end_to_end")
+        }
         self.m_detector_error = pipeline_metrics.FRAMES_DROPPED.labels(cam, "detector_error")
 
 
@@ -51,7 +53,6 @@ class LaneStats:
     latency_ms_p50: float | None = None  # decode finished -> analysis done, over the last frames
     latency_ms_max: float | None = None
     skipped_no_motion: int = 0
-
 
 
 def lane_stats(lane: Lane) -> LaneStats:

@@ -33,7 +33,8 @@ FRAME_STAGE_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 DETECT_SECONDS = Histogram(
-    "gatewatch_detect_seconds", "Duration of one detector batch call (all cameras due in a round).",
+    "gatewatch_detect_seconds",
+    "Duration of one detector batch call (all cameras due in a round).",
     buckets=LATENCY_BUCKETS,
 )
 DETECT_BATCH_SIZE = Histogram(

@@ -257,5 +257,5 @@ class Scheduler:
 def _resolve(fn: Callable[[], T], future: Future[T]) -> None:
     try:
         future.set_result(fn())
-    except Exception as exc:  # noqa: BLE001 - not swallowed: the caller waiting on the future gets it
+    except Exception as exc:
         future.set_exception(exc)

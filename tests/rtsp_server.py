@@ -36,14 +36,28 @@ def prepare_clip(clip: Path, out_dir: Path) -> Path:
     if out.is_file():
         return out
     codec = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
-         "-of", "csv=p=0", str(clip)],
-        capture_output=True, text=True, check=True, timeout=30,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+            str(clip),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     ).stdout.strip()
     video = ["-c:v", "copy"] if codec == "h264" else ["-c:v", "libx264", "-preset", "ultrafast", "-g", "10"]
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-an", *video, "-movflags", "+faststart", str(out)],
-        check=True, timeout=300,
+        check=True,
+        timeout=300,
     )
     return out
 
@@ -87,7 +101,9 @@ class RtspServer:
         log = self.clip.with_suffix(".server.log").open("a")  # stderr to a file: a full pipe would block it
         self._proc = subprocess.Popen(
             [SYSTEM_PYTHON, __file__, str(self.clip), str(self.port), self.path],
-            stdout=subprocess.PIPE, stderr=log, text=True,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
         log.close()
         assert self._proc.stdout is not None

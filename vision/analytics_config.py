@@ -124,7 +124,9 @@ class WeaponRuleConfig(StrictModel):
     min_confidence: float = Field(0.5, ge=0.01, le=1.0, description="Minimum detector score for a weapon detection.")
     confirm_k: int = Field(3, ge=1, le=100, description="Weapon seen in at least k ...")
     confirm_n: int = Field(5, ge=1, le=100, description="... of the last n detection frames before an alarm.")
-    clear_s: float = Field(3.0, ge=0.0, le=600.0, description="Seconds without a confirmed weapon before the alarm ends.")
+    clear_s: float = Field(
+        3.0, ge=0.0, le=600.0, description="Seconds without a confirmed weapon before the alarm ends."
+    )
     cooldown_s: float = Field(30.0, ge=0.0, le=86400.0, description="Seconds after an end before the zone re-alarms.")
 
     @model_validator(mode="after")

@@ -97,7 +97,9 @@ class CameraAnalyzer:
         lifecycle = EventLifecycle(self.camera_id, zone.id, kind, cooldown_s)
         self._watches.append(_Watch(zone_index, zone, rule, lifecycle))
 
-    def adopt(self, previous: CameraAnalyzer, meta: FrameMeta | None, reason: str = "config_change") -> list[EventRecord]:
+    def adopt(
+        self, previous: CameraAnalyzer, meta: FrameMeta | None, reason: str = "config_change"
+    ) -> list[EventRecord]:
         """Take over a running analyzer's state after a live config change; returns the events it ends.
 
         The tracker is kept, so track ids survive. A rule of a zone whose whole config is unchanged
@@ -137,9 +139,7 @@ class CameraAnalyzer:
             & (tracked.confidence[None, :] >= self._count_min_conf[:, None])
         )
         self._counts = dict(zip(self.zone_set.zone_ids, counted.sum(axis=1).tolist()))
-        return FrameAnalysis(
-            meta, tracked, dict(self._counts), events, self._active(), self.zone_set.pixel_polygons
-        )
+        return FrameAnalysis(meta, tracked, dict(self._counts), events, self._active(), self.zone_set.pixel_polygons)
 
     def coast(self, meta: FrameMeta) -> FrameAnalysis:
         """A frame not sent to the detector: predicted track boxes for drawing; rules and events wait."""

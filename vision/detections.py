@@ -67,9 +67,7 @@ class Detections:
 
     def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
         """Select rows by boolean mask, index array or slice."""
-        return Detections(
-            self.xyxy[index], self.confidence[index], self.class_id[index], self.tracker_id[index]
-        )
+        return Detections(self.xyxy[index], self.confidence[index], self.class_id[index], self.tracker_id[index])
 
     def with_tracker_ids(self, tracker_id: np.ndarray) -> Detections:
         return Detections(self.xyxy, self.confidence, self.class_id, tracker_id)
@@ -77,10 +75,7 @@ class Detections:
     def anchors(self, anchor: Anchor = "bottom_center") -> np.ndarray:
         """(N, 2) float32 anchor points; bottom-centre is where a person stands."""
         x = (self.xyxy[:, 0] + self.xyxy[:, 2]) * 0.5
-        if anchor == "bottom_center":
-            y = self.xyxy[:, 3]
-        else:
-            y = (self.xyxy[:, 1] + self.xyxy[:, 3]) * 0.5
+        y = self.xyxy[:, 3] if anchor == "bottom_center" else (self.xyxy[:, 1] + self.xyxy[:, 3]) * 0.5
         return np.stack([x, y], axis=1)
 
     @property

@@ -19,7 +19,7 @@ class ScheduleBook:
         Windows are half-open, [start, end): at 17:00 a 15:30-17:00 window is over.
         """
         if wall_utc.tzinfo is None:
-            wall_utc = wall_utc.replace(tzinfo=dt.timezone.utc)
+            wall_utc = wall_utc.replace(tzinfo=dt.UTC)
         names = []
         for name, schedule in self.schedules.items():
             local = wall_utc.astimezone(self._zones[name])

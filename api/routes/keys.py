@@ -28,7 +28,10 @@ def create_key(body: KeyIn, service: ServiceDep, _who: Admin) -> KeyCreatedOut:
 
 
 @router.delete(
-    "/{key_id}", status_code=204, responses=error_responses(401, 403, 404), summary="Revoke a key (kept, listed revoked)"
+    "/{key_id}",
+    status_code=204,
+    responses=error_responses(401, 403, 404),
+    summary="Revoke a key (kept, listed revoked)",
 )
 def revoke_key(
     key_id: Annotated[int, Path(ge=1, le=2**62, description="Key id.")], service: ServiceDep, _who: Admin

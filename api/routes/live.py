@@ -31,8 +31,11 @@ def _no_frame(service: Service, camera_id: str) -> JSONResponse:
 @router.get(
     "/snapshot.jpg",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}, "description": "The newest analysed frame"},
-               **error_responses(401, 403, 404), **NO_FRAME},
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The newest analysed frame"},
+        **error_responses(401, 403, 404),
+        **NO_FRAME,
+    },
     summary="Snapshot of the newest frame",
 )
 async def snapshot(camera_id: CameraId, service: ServiceDep, _who: Viewer, overlay: Overlay = True) -> Response:
@@ -49,9 +52,14 @@ async def snapshot(camera_id: CameraId, service: ServiceDep, _who: Viewer, overl
 @router.get(
     "/stream.mjpeg",
     response_class=StreamingResponse,
-    responses={200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}},
-                     "description": "JPEG parts, newest frame first, at most `fps` per second"},
-               **error_responses(401, 403, 404, 422), **NO_FRAME},
+    responses={
+        200: {
+            "content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}},
+            "description": "JPEG parts, newest frame first, at most `fps` per second",
+        },
+        **error_responses(401, 403, 404, 422),
+        **NO_FRAME,
+    },
     summary="Live MJPEG stream",
 )
 async def stream(

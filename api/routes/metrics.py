@@ -1,4 +1,7 @@
-"""Prometheus exposition of the default registry (gatewatch.service_metrics and gatewatch.streams.pipeline_metrics define the series)."""
+"""Prometheus exposition of the default registry.
+
+gatewatch.service_metrics and gatewatch.streams.pipeline_metrics define the series.
+"""
 
 from __future__ import annotations
 

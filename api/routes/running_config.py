@@ -20,8 +20,10 @@ router = APIRouter(tags=["config"])
 @router.get(
     "/config",
     response_class=Response,
-    responses={200: {"content": {"application/yaml": {}}, "description": "A valid config file"},
-               **error_responses(401, 403)},
+    responses={
+        200: {"content": {"application/yaml": {}}, "description": "A valid config file"},
+        **error_responses(401, 403),
+    },
     summary="The running config as YAML",
 )
 def get_config(service: ServiceDep, _who: Viewer) -> Response:

@@ -37,7 +37,10 @@ def _message(record: StoredRecord) -> ServerSentEvent:
     "/stream",
     response_class=EventSourceResponse,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "`id: <seq>`, `event: event.<name>`, `data: {json}`"},
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`id: <seq>`, `event: event.<name>`, `data: {json}`",
+        },
         **error_responses(401, 403, 422),
     },
     summary="Live event records (SSE), resumable",
@@ -48,7 +51,9 @@ async def stream(
     last_event_id: Annotated[
         int | None, Header(ge=0, description="Resume after this seq (browsers send it on reconnect).")
     ] = None,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this seq (when a header cannot be set).")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="Resume after this seq (when a header cannot be set).")
+    ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     broadcaster = service.broadcaster
     subscription = broadcaster.subscribe()  # before reading anything: no commit can slip between

@@ -20,7 +20,9 @@ class WebhookIn(StrictIn):
         None, min_length=1, max_length=3, description="Only these event types; null for all."
     )
     secret: str | None = Field(
-        None, min_length=10, max_length=128,
+        None,
+        min_length=10,
+        max_length=128,
         description="Standard Webhooks secret `whsec_<base64, >= 24 bytes>`; generated when left out.",
     )
 

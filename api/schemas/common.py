@@ -17,9 +17,7 @@ class ErrorOut(BaseModel):
     detail: str | list[dict[str, Any]] = Field(
         description="What went wrong; a list of field errors (with their path in `loc`) for invalid input."
     )
-    required_roles: list[str] | None = Field(
-        None, description="On 401/403: the roles that may call this route."
-    )
+    required_roles: list[str] | None = Field(None, description="On 401/403: the roles that may call this route.")
 
 
 class HealthOut(BaseModel):

@@ -122,7 +122,14 @@ class DeliveryOut(BaseModel):
     @classmethod
     def of(cls, d: DeliveryView) -> DeliveryOut:
         return cls(
-            subscription_id=d.subscription_id, url=d.url, seq=d.seq, record=d.record, status=d.status,
-            attempts=d.attempts, next_attempt_at=d.next_attempt_at, last_error=d.last_error,
-            last_status_code=d.last_status_code, delivered_at=d.delivered_at,
+            subscription_id=d.subscription_id,
+            url=d.url,
+            seq=d.seq,
+            record=d.record,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+            last_error=d.last_error,
+            last_status_code=d.last_status_code,
+            delivered_at=d.delivered_at,
         )

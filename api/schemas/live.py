@@ -24,8 +24,12 @@ class ActiveEventOut(BaseModel):
     @classmethod
     def of(cls, record: EventRecord) -> ActiveEventOut:
         return cls(
-            id=record.id, type=record.type, zone=record.zone, started_at=record.started_at,
-            track_ids=list(record.track_ids), confidence=record.confidence,
+            id=record.id,
+            type=record.type,
+            zone=record.zone,
+            started_at=record.started_at,
+            track_ids=list(record.track_ids),
+            confidence=record.confidence,
         )
 
 

@@ -38,7 +38,9 @@ def fetch_checked(url: str, sha256: str, target: Path) -> Path:
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
-            raise FetchError(f"download from {url} has sha256 {digest.hexdigest()}, expected {sha256}; nothing was saved")
+            raise FetchError(
+                f"download from {url} has sha256 {digest.hexdigest()}, expected {sha256}; nothing was saved"
+            )
         os.replace(part, target)
         return target
     except FetchError:

@@ -98,7 +98,7 @@ class _Bench:
         self.encode = EncodeParams(max_seconds=options.source_seconds)
         say("preparing 1280x720 25 fps sources (cached after the first run)")
         self.sources = prepare_sources(settings.samples_dir, self.encode, options.clips)
-        models = [options.model] + ([PEER_MODEL] if peer_problem is None and PEER_MODEL != options.model else [])
+        models = [options.model] + ([PEER_MODEL] if peer_problem is None and options.model != PEER_MODEL else [])
         say(f"ceilings: bare decode of {len(self.sources)} clips, bare inference of {', '.join(models)}")
         self.ceilings = run_ceilings(self.sources, models, options.threads)
         inference = self.ceilings["inference"][options.model]["inference_ceiling_per_s"]
@@ -119,8 +119,8 @@ class _Bench:
             self.say(f"gatewatch {model}, {n} streams, {o.warmup_s:g}+{o.duration_s:g} s ...")
             raw = run_gatewatch({"sources": [str(s) for s in self.sources], "streams": n, "model": model,
                                  "duration_s": o.duration_s, "warmup_s": o.warmup_s, "threads": o.threads,
-                                 "workers": o.workers, "detection_fps": o.detection_fps, "motion_gating": o.motion_gating,
-                                 "rss_interval_s": o.rss_interval_s})  # fmt: skip
+                                 "workers": o.workers, "detection_fps": o.detection_fps,
+                                 "motion_gating": o.motion_gating, "rss_interval_s": o.rss_interval_s})  # fmt: skip
             return self._row(raw, limits, model)
 
         return trial
@@ -181,9 +181,7 @@ def run_bench(options: BenchOptions, settings: Settings) -> dict[str, Any]:
     return result
 
 
-def _peer_comparison(
-    bench: _Bench, main: dict[str, Any], main_rows: dict[int, dict[str, Any]]
-) -> dict[str, Any]:
+def _peer_comparison(bench: _Bench, main: dict[str, Any], main_rows: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """``peer``, ``same_model`` and their comparison: Ultralytics and gatewatch on the peer's model."""
     options = bench.options
     if options.model == PEER_MODEL:

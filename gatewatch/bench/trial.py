@@ -94,9 +94,15 @@ def build_config(spec: TrialSpec) -> GatewatchConfig:
             camera["motion"] = {}
         cameras.append(camera)
     return GatewatchConfig.model_validate(
-        {"detector": {"model": spec.model, "detection_fps": spec.detection_fps, "threads": spec.threads,
-                      "workers": spec.workers},
-         "cameras": cameras}
+        {
+            "detector": {
+                "model": spec.model,
+                "detection_fps": spec.detection_fps,
+                "threads": spec.threads,
+                "workers": spec.workers,
+            },
+            "cameras": cameras,
+        }
     )
 
 
@@ -136,8 +142,18 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
         rss.append((window_s, rss_mb()))
     finally:
         joined = runtime.stop()
-    return _summary(spec, recorder, window_s, cpu_s, before, after, cpu_by_group(threads_before, threads_after),
-                    rss, joined, events[0])
+    return _summary(
+        spec,
+        recorder,
+        window_s,
+        cpu_s,
+        before,
+        after,
+        cpu_by_group(threads_before, threads_after),
+        rss,
+        joined,
+        events[0],
+    )
 
 
 def _summary(

@@ -147,8 +147,8 @@ class OutputWriter:
         for record in records:
             if record.lifecycle == "new" and annotated is not None:
                 self._snapshot(record, annotated)
-            record = replace(record, snapshot=self._snapshots.get(record.id))
-            self._events.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            written = replace(record, snapshot=self._snapshots.get(record.id))
+            self._events.write(json.dumps(written.to_json(), ensure_ascii=False) + "\n")
         if records:
             self._events.flush()  # followers (tail -f, the console) see events as they happen
             self.events_written += len(records)

@@ -37,7 +37,9 @@ def _line_index(node: yaml.Node, prefix: tuple[Any, ...], index: dict[tuple[Any,
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                dupes.append(ConfigIssue(".".join(map(str, (*prefix, key))), "key appears twice", key_node.start_mark.line + 1))
+                dupes.append(
+                    ConfigIssue(".".join(map(str, (*prefix, key))), "key appears twice", key_node.start_mark.line + 1)
+                )
             seen.add(key)
             _line_index(value_node, (*prefix, key), index, dupes)
     elif isinstance(node, yaml.SequenceNode):

@@ -49,7 +49,9 @@ class ConfigConflict(Exception):
 
 
 class LiveConfig:
-    def __init__(self, file_config: GatewatchConfig, sessions: sessionmaker[Session], class_names: Sequence[str]) -> None:
+    def __init__(
+        self, file_config: GatewatchConfig, sessions: sessionmaker[Session], class_names: Sequence[str]
+    ) -> None:
         self._sessions = sessions
         self._class_names = list(class_names)
         self._lock = threading.RLock()  # reentrant: a patch reads and writes under one hold
@@ -65,7 +67,8 @@ class LiveConfig:
         if saved.base_hash != self.base_hash:
             log.warning(
                 "config file changed since the live edits of %s by %s: the file wins, those edits are not used",
-                saved.updated_at.isoformat(), saved.updated_by,
+                saved.updated_at.isoformat(),
+                saved.updated_by,
             )
             return file_config, "file"
         try:
@@ -102,6 +105,7 @@ class LiveConfig:
             if any(c["id"] == camera.id for c in data["cameras"]):
                 raise ConfigConflict(f"camera {camera.id!r} exists already")
             data["cameras"].append(camera.model_dump(mode="json"))
+
         return self._change(actor, ("cameras", camera.id), edit, lambda cfg: _camera(cfg, camera.id))
 
     def replace_camera(self, actor: str, camera_id: str, camera: CameraConfig) -> CameraConfig:
@@ -114,11 +118,13 @@ class LiveConfig:
             if new["source"] == redact_source(stored):  # sent back as GET showed it: keep the real password
                 new["source"] = stored
             data["cameras"][index] = new
+
         return self._change(actor, ("cameras", camera_id), edit, lambda cfg: _camera(cfg, camera_id))
 
     def remove_camera(self, actor: str, camera_id: str) -> None:
         def edit(data: dict[str, Any]) -> None:
             del data["cameras"][_index(data["cameras"], camera_id, "camera")]
+
         self._change(actor, ("cameras", camera_id), edit, lambda cfg: None)
 
     def put_zone(self, actor: str, camera_id: str, zone: ZoneConfig, *, create: bool) -> ZoneConfig:
@@ -131,6 +137,7 @@ class LiveConfig:
                 zones.append(zone.model_dump(mode="json"))
             else:
                 zones[_index(zones, zone.id, "zone")] = zone.model_dump(mode="json")
+
         path = ("cameras", camera_id, "zones", zone.id)
         return self._change(actor, path, edit, lambda cfg: _zone(cfg, camera_id, zone.id))
 
@@ -154,17 +161,20 @@ class LiveConfig:
         def edit(data: dict[str, Any]) -> None:
             zones = data["cameras"][_index(data["cameras"], camera_id, "camera")]["zones"]
             del zones[_index(zones, zone_id, "zone")]
+
         self._change(actor, ("cameras", camera_id, "zones", zone_id), edit, lambda cfg: None)
 
     def put_schedule(self, actor: str, name: str, schedule: ScheduleConfig) -> ScheduleConfig:
         def edit(data: dict[str, Any]) -> None:
             data["schedules"][name] = schedule.model_dump(mode="json")
+
         return self._change(actor, ("schedules", name), edit, lambda cfg: cfg.schedules[name])
 
     def delete_schedule(self, actor: str, name: str) -> None:
         def edit(data: dict[str, Any]) -> None:
             if data["schedules"].pop(name, None) is None:
                 raise ConfigNotFound(f"no schedule {name!r}")
+
         self._change(actor, ("schedules", name), edit, lambda cfg: None)
 
     def _change(self, actor: str, path: Path, edit: Callable[[dict[str, Any]], None], pick: Callable) -> Any:

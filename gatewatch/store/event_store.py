@@ -112,7 +112,9 @@ class EventStore:
             row.operator_state = action
             detail = {"action": action, "actor": actor, "note": note, "at": at.isoformat()}
             stored = self._add_record(session, row, "action", action, at, {"event": row.latest, "action": detail})
-            session.add(OperatorActionRow(event_id=event_id, seq=stored.seq, action=action, actor=actor, note=note, at=at))
+            session.add(
+                OperatorActionRow(event_id=event_id, seq=stored.seq, action=action, actor=actor, note=note, at=at)
+            )
         self._notify(stored)
         return stored
 
@@ -166,7 +168,10 @@ class EventStore:
         if cursor is not None:
             after_started, after_id = decode_cursor(cursor)
             query = query.where(
-                or_(EventRow.started_at < after_started, and_(EventRow.started_at == after_started, EventRow.id < after_id))
+                or_(
+                    EventRow.started_at < after_started,
+                    and_(EventRow.started_at == after_started, EventRow.id < after_id),
+                )
             )
         with self.sessions() as session:
             rows = list(session.scalars(query))

@@ -49,7 +49,9 @@ def save_running_config(
     with sessions.begin() as session:
         row = session.get(RunningConfigRow, ROW_ID)
         if row is None:
-            session.add(RunningConfigRow(id=ROW_ID, base_hash=base_hash, config=config, updated_at=now, updated_by=actor))
+            session.add(
+                RunningConfigRow(id=ROW_ID, base_hash=base_hash, config=config, updated_at=now, updated_by=actor)
+            )
         else:
             row.base_hash, row.config, row.updated_at, row.updated_by = base_hash, config, now, actor
         audit_in(session, actor, what, old, new)

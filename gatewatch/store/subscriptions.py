@@ -80,7 +80,9 @@ class Subscriptions:
 
     def list_all(self) -> list[SubscriptionView]:
         with self._sessions() as session:
-            return [subscription_view(row) for row in session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.id))]
+            return [
+                subscription_view(row) for row in session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.id))
+            ]
 
     def update(
         self,

@@ -74,14 +74,18 @@ def test_invalid_changes_are_422_with_the_field_path(make_app: Any, samples_dir:
     assert loc(operator.post("/cameras/gate/zones", json={"id": "x", "polygon": BOWTIE})) == ["body", "polygon"]
     assert loc(operator.patch("/cameras/gate/zones/junction", json={"polygon": BOWTIE})) == ["body", "polygon"]
     assert loc(operator.patch("/cameras/gate/zones/junction", json={"crowding": {"min_count": 0}})) == [
-        "body", "crowding", "min_count"
+        "body",
+        "crowding",
+        "min_count",
     ]
     # Checked against the model's classes, located by camera and zone id.
     weapon = operator.patch("/cameras/gate/zones/junction", json={"weapon": {"classes": ["bazooka"]}})
     assert loc(weapon) == ["cameras", "gate", "zones", "junction", "weapon", "classes"]
     assert "bazooka" in weapon.json()["detail"][0]["msg"]
     # Cross references, as in the file: a crowding rule may only name a defined schedule.
-    unknown = operator.patch("/cameras/gate/zones/junction", json={"crowding": {"schedules": {"nap": {"min_count": 2}}}})
+    unknown = operator.patch(
+        "/cameras/gate/zones/junction", json={"crowding": {"schedules": {"nap": {"min_count": 2}}}}
+    )
     assert loc(unknown)[:4] == ["cameras", "gate", "zones", "junction"]
     assert operator.post("/cameras/gate/zones", json={"id": "junction", "polygon": WHOLE}).status_code == 409
     assert operator.delete("/cameras/gate/zones/nope").status_code == 404
@@ -99,8 +103,12 @@ def test_zone_crud_is_audited_shown_in_config_and_survives_a_restart(
     door = {"id": "door", "polygon": [[0.1, 0.1], [0.4, 0.1], [0.4, 0.5], [0.1, 0.5]], "loitering": {"dwell_s": 30}}
     assert operator.post("/cameras/gate/zones", json=door).status_code == 201
     assert operator.patch("/cameras/gate/zones/door", json={"loitering": {"dwell_s": 12}}).status_code == 200
-    assert operator.put("/schedules/pickup", json={"windows": [{"days": ["tue"], "start": "15:00", "end": "16:00"}]}
-                        ).status_code == 200
+    assert (
+        operator.put(
+            "/schedules/pickup", json={"windows": [{"days": ["tue"], "start": "15:00", "end": "16:00"}]}
+        ).status_code
+        == 200
+    )
     assert operator.delete("/cameras/gate/zones/junction").status_code == 204
     assert [z["id"] for z in operator.get("/cameras/gate/zones").json()] == ["door"]
 
@@ -113,7 +121,10 @@ def test_zone_crud_is_audited_shown_in_config_and_survives_a_restart(
     audit = admin.get("/audit", params={"limit": 10}).json()["items"]
     mine = [e for e in audit if e["what"].startswith(("cameras.", "schedules."))]
     assert [e["what"] for e in mine] == [
-        "cameras.gate.zones.junction", "schedules.pickup", "cameras.gate.zones.door", "cameras.gate.zones.door"
+        "cameras.gate.zones.junction",
+        "schedules.pickup",
+        "cameras.gate.zones.door",
+        "cameras.gate.zones.door",
     ]
     deleted, _, patched, created = mine
     assert all(e["actor"] == "test-operator" for e in mine)
@@ -165,8 +176,12 @@ def test_cameras_schedules_detector_and_roles(make_app: Any, samples_dir: Path) 
     assert admin.delete("/cameras/gate").json()["detail"][0]["loc"] == ["cameras"]  # the last camera stays
 
     # A schedule in use by a crowding rule cannot go.
-    assert operator.patch("/cameras/gate/zones/junction",
-                          json={"crowding": {"schedules": {"pickup": {"min_count": 500}}}}).status_code == 200
+    assert (
+        operator.patch(
+            "/cameras/gate/zones/junction", json={"crowding": {"schedules": {"pickup": {"min_count": 500}}}}
+        ).status_code
+        == 200
+    )
     in_use = operator.delete("/schedules/pickup")
     assert in_use.status_code == 422 and "pickup" in in_use.text
     assert operator.delete("/schedules/nope").status_code == 404

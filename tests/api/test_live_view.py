@@ -83,7 +83,7 @@ def test_mjpeg_two_viewers_get_real_frames_encoded_once_each(make_app: Any, samp
         assert len(parts) >= 10, f"only {len(parts)} frames in 3 s"  # ~10 fps clip, 10 fps server cap
         images = [decode(p) for p in parts]
         assert all(image.shape == (360, 480, 3) for image in images)
-        assert len({p for p in parts}) == len(parts), "a viewer got the same frame twice"
+        assert len(set(parts)) == len(parts), "a viewer got the same frame twice"
     distinct = {p for parts in received for p in parts}
     # One encode per frame, not per viewer: both viewers together got more frames than were encoded.
     assert encodes <= len(distinct) + 1  # +1: a frame encoded just as a viewer disconnected

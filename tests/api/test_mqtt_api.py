@@ -54,7 +54,8 @@ def test_served_app_publishes_events_and_camera_status(
         with app.client("viewer") as viewer:
             metrics = viewer.get("/metrics").text
         mqtt_attempts = next(
-            float(line.split()[-1]) for line in metrics.splitlines()
+            float(line.split()[-1])
+            for line in metrics.splitlines()
             if line.startswith('gatewatch_delivery_attempts_total{channel="mqtt"}')
         )
         assert mqtt_attempts >= 2

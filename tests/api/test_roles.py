@@ -14,8 +14,12 @@ from tests.event_records import new_record
 MUTATING = ("post", "put", "patch", "delete")
 # Routes anyone may call: probes, metrics, service info, and trading a key for a cookie.
 PUBLIC = {
-    ("get", "/healthz"), ("get", "/readyz"), ("get", "/info"), ("get", "/metrics"),
-    ("post", "/auth/login"), ("post", "/auth/logout"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/info"),
+    ("get", "/metrics"),
+    ("post", "/auth/login"),
+    ("post", "/auth/logout"),
 }
 # Routes an `alarm` key may read (events only).
 EVENT_READS = re.compile(r"^/events(/|$)|^/auth/whoami$")

@@ -60,10 +60,15 @@ def test_subscribed_receiver_gets_every_record_signed_after_retries(
         (r["seq"], "delivered", 3, 204) for r in records
     ]
     assert receiver.bad_signatures == 0
-    assert {msg_id: bodies for msg_id, bodies in receiver.accepted.items()} == {
-        f"msg_{r['seq']}": [r] for r in records  # each record exactly once, body as the API shows it
+    assert dict(receiver.accepted) == {
+        f"msg_{r['seq']}": [r]
+        for r in records  # each record exactly once, body as the API shows it
     }
-    assert records[1]["data"]["action"] == {**records[1]["data"]["action"], "actor": "test-operator", "note": "umbrella"}
+    assert records[1]["data"]["action"] == {
+        **records[1]["data"]["action"],
+        "actor": "test-operator",
+        "note": "umbrella",
+    }
     with app.client("admin") as admin:
         sub_id = admin.get("/webhooks").json()[0]["id"]
         assert admin.delete(f"/webhooks/{sub_id}").status_code == 204
@@ -119,7 +124,10 @@ def test_nothing_is_lost_when_the_served_process_is_killed_and_restarted(
     }
     created = subprocess.run(
         [sys.executable, "-m", "gatewatch.cli", "keys", "create", "--role", "admin", "--name", "ops"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     key = created.stdout.split()[-1]
     headers = {"authorization": f"Bearer {key}"}
@@ -135,7 +143,9 @@ def test_nothing_is_lost_when_the_served_process_is_killed_and_restarted(
 
             def attempted_event() -> bool:  # a live weapon event whose delivery has been tried and refused
                 items = api.get("/events").json()["items"]
-                return bool(items) and any(d["attempts"] >= 1 for d in api.get(f"/events/{items[-1]['id']}/deliveries").json())
+                return bool(items) and any(
+                    d["attempts"] >= 1 for d in api.get(f"/events/{items[-1]['id']}/deliveries").json()
+                )
 
             _wait_for(attempted_event, 90, "a live event with a refused delivery")
             event_id = api.get("/events").json()["items"][-1]["id"]

@@ -157,10 +157,10 @@ def test_cameras_past_the_stream_limit_refresh_snapshots(
     console = open_console(make_app(config), "viewer")
     page = console.page
     selector = ".tile[data-camera-id='bench'] img.live"
-    page.wait_for_function(f"() => document.querySelector(\"{selector}\")?.naturalWidth > 0", timeout=20_000)
+    page.wait_for_function(f'() => document.querySelector("{selector}")?.naturalWidth > 0', timeout=20_000)
     first = page.locator(selector).evaluate("img => img.src")
     assert "/cameras/bench/snapshot.jpg" in first
     # ... and fetched anew about once a second.
-    page.wait_for_function(f"(before) => document.querySelector(\"{selector}\").src !== before", arg=first)
+    page.wait_for_function(f'(before) => document.querySelector("{selector}").src !== before', arg=first)
     assert page.locator(".tile img.live[src*='stream.mjpeg']").count() == 4
     assert not console.errors

@@ -86,14 +86,18 @@ def test_unknown_schedule_reference_lists_known_ones() -> None:
 
 
 def test_bad_timezone_and_window_order() -> None:
-    text = GOOD.replace("Asia/Shanghai", "Mars/Olympus").replace('start: "16:00", end: "17:30"', 'start: "17:30", end: "16:00"')
+    text = GOOD.replace("Asia/Shanghai", "Mars/Olympus").replace(
+        'start: "16:00", end: "17:30"', 'start: "17:30", end: "16:00"'
+    )
     problems = issues_of(text)
     assert any(p[0] == "schedules.pickup.timezone" and "unknown IANA timezone" in p[2] for p in problems)
     assert any(p[0] == "schedules.pickup.windows.1" and "must be after start" in p[2] for p in problems)
 
 
 def test_weapon_confirmation_k_must_not_exceed_n() -> None:
-    [(path, _, message)] = issues_of(GOOD.replace("{classes: [knife]}", "{classes: [knife], confirm_k: 6, confirm_n: 5}"))
+    [(path, _, message)] = issues_of(
+        GOOD.replace("{classes: [knife]}", "{classes: [knife], confirm_k: 6, confirm_n: 5}")
+    )
     assert path == "cameras.0.zones.0.weapon" and "confirm_k (6) must be <= confirm_n (5)" in message
 
 
@@ -114,7 +118,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gatewatch.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "gatewatch.cli", *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_cli_validate_ok_and_errors(tmp_path: Path) -> None:

@@ -52,10 +52,14 @@ def test_errors_name_cameras_and_zones_by_id() -> None:
     data = {
         "cameras": [
             {"id": "north", "source": "a.mp4"},
-            {"id": "south.gate", "source": "b.mp4", "zones": [
-                {"id": "ok", "polygon": [[0, 0], [1, 0], [1, 1]]},
-                {"id": "bad", "polygon": [[0, 0], [1, 1], [1, 0], [0, 1]]},
-            ]},
+            {
+                "id": "south.gate",
+                "source": "b.mp4",
+                "zones": [
+                    {"id": "ok", "polygon": [[0, 0], [1, 0], [1, 1]]},
+                    {"id": "bad", "polygon": [[0, 0], [1, 1], [1, 0], [0, 1]]},
+                ],
+            },
         ]
     }
     with pytest.raises(ConfigRejected) as caught:

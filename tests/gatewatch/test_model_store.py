@@ -91,7 +91,9 @@ def test_changed_byte_is_a_checksum_error(empty_dirs: tuple[Path, Path]) -> None
     data[len(data) // 2] ^= 0xFF
     (models_dir / "yolox_nano.onnx").write_bytes(data)
     found = hashlib.sha256(data).hexdigest()
-    with pytest.raises(ModelStoreError, match=rf"{models_dir}/yolox_nano.onnx has sha256 {found}, expected {YOLOX_SHA}"):
+    with pytest.raises(
+        ModelStoreError, match=rf"{models_dir}/yolox_nano.onnx has sha256 {found}, expected {YOLOX_SHA}"
+    ):
         resolve_model("yolox_nano", models_dir, weights_dir)
 
 
@@ -106,7 +108,9 @@ def test_download_is_verified_then_renamed(tmp_path: Path, empty_dirs: tuple[Pat
     assert [p.name for p in (weights_dir / "new").iterdir()] == ["yolox_nano.onnx"]  # no .part left
 
 
-@pytest.mark.parametrize(("served", "error"), [(b"not the model", "expected " + YOLOX_SHA), (None, "could not download")])
+@pytest.mark.parametrize(
+    ("served", "error"), [(b"not the model", "expected " + YOLOX_SHA), (None, "could not download")]
+)
 def test_failed_download_leaves_nothing(
     tmp_path: Path, empty_dirs: tuple[Path, Path], served: bytes | None, error: str
 ) -> None:

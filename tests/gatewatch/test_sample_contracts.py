@@ -24,7 +24,9 @@ OUTSIDE_PICKUP = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone(dt.timedelt
 CONTRACTS = contracts()
 
 
-def replay(clip: Path, config: GatewatchConfig, out: Path, settings: Settings, start: dt.datetime) -> list[dict[str, Any]]:
+def replay(
+    clip: Path, config: GatewatchConfig, out: Path, settings: Settings, start: dt.datetime
+) -> list[dict[str, Any]]:
     analyze_clip(clip, config, out, camera_id=None, start_time=start, settings=settings, write_video=False)
     return read_events(out / "events.jsonl")
 
@@ -47,7 +49,9 @@ def test_every_used_sample_clip_has_a_contract() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("config_path", "contract"), CONTRACTS, ids=[c.clip for _, c in CONTRACTS])
-def test_clip_contract_holds(config_path: Path, contract, samples_dir: Path, settings: Settings, tmp_path: Path) -> None:
+def test_clip_contract_holds(
+    config_path: Path, contract, samples_dir: Path, settings: Settings, tmp_path: Path
+) -> None:
     events = replay(samples_dir / contract.clip, load_config(config_path), tmp_path, settings, contract.start_time)
     assert contract_problems(contract, events) == []
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -59,14 +63,18 @@ def test_clip_contract_holds(config_path: Path, contract, samples_dir: Path, set
 
 
 @pytest.mark.slow
-def test_loitering_does_not_fire_when_nobody_stays_that_long(samples_dir: Path, settings: Settings, tmp_path: Path) -> None:
+def test_loitering_does_not_fire_when_nobody_stays_that_long(
+    samples_dir: Path, settings: Settings, tmp_path: Path
+) -> None:
     config = edited("one-by-one-person-detection", {"table": {"loitering": {"dwell_s": 40, "grace_s": 3}}})
     events = replay(samples_dir / "one-by-one-person-detection.mp4", config, tmp_path, settings, IN_PICKUP)
     assert started(events, "loitering") == []  # the longest visit is ~24 s
 
 
 @pytest.mark.slow
-def test_vtest_outside_pickup_and_without_movement_filter(samples_dir: Path, settings: Settings, tmp_path: Path) -> None:
+def test_vtest_outside_pickup_and_without_movement_filter(
+    samples_dir: Path, settings: Settings, tmp_path: Path
+) -> None:
     """Outside the pickup window the base threshold (10 people) applies, which the footage never reaches.
 
     With min_movement 0, the post at the top left that the model sees as a person loiters in
@@ -79,7 +87,9 @@ def test_vtest_outside_pickup_and_without_movement_filter(samples_dir: Path, set
     assert all(e["schedule_window"] is None for e in events)
 
 
-WEAPON_ZONE = {"polygon": [[0.0, 0.2], [0.6, 0.2], [0.6, 0.72], [0.0, 0.72]]}  # above the table: bottles only when lifted
+WEAPON_ZONE = {
+    "polygon": [[0.0, 0.2], [0.6, 0.2], [0.6, 0.72], [0.0, 0.72]]
+}  # above the table: bottles only when lifted
 
 
 @pytest.mark.slow

@@ -72,9 +72,7 @@ def test_retries_with_growing_backoff_then_delivers_exactly_once(
     assert (worker.attempts_total, worker.delivered_total, worker.failed_attempts_total) == (3, 1, 2)
 
 
-def test_gives_up_after_max_attempts_and_shows_it(
-    tmp_path: Path, webhook_receiver: Callable[[Receiver], str]
-) -> None:
+def test_gives_up_after_max_attempts_and_shows_it(tmp_path: Path, webhook_receiver: Callable[[Receiver], str]) -> None:
     store = EventStore(f"sqlite:///{tmp_path / 'gw.db'}")
     broken, _ = _subscribe(store, webhook_receiver, lambda _id, _nth: 500)
     healthy, healthy_receiver = _subscribe(store, webhook_receiver, lambda _id, _nth: 200)

@@ -22,8 +22,13 @@ from gatewatch.vision.detector import Detector
 from tests.rtsp_server import RtspServer, free_port, wait_until
 
 # Short timeouts and backoff keep a fault test to seconds; the defaults are for real networks.
-FAST = {"open_timeout_s": 2.0, "read_timeout_s": 1.5, "stall_after_s": 0.5,
-        "reconnect_min_s": 0.1, "reconnect_max_s": 0.5}
+FAST = {
+    "open_timeout_s": 2.0,
+    "read_timeout_s": 1.5,
+    "stall_after_s": 0.5,
+    "reconnect_min_s": 0.1,
+    "reconnect_max_s": 0.5,
+}
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +156,21 @@ def test_bad_source_keeps_retrying_without_leaking(
         # An MP4 written without faststart and cut short: its header (moov, at the end) is gone.
         whole = tmp_path / "whole.mp4"
         subprocess.run(
-            ["ffmpeg", "-v", "error", "-i", str(samples_dir / "vtest.avi"), "-an", "-c:v", "copy", "-t", "20",
-             str(whole)], check=True, timeout=60,
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-i",
+                str(samples_dir / "vtest.avi"),
+                "-an",
+                "-c:v",
+                "copy",
+                "-t",
+                "20",
+                str(whole),
+            ],
+            check=True,
+            timeout=60,
         )
         url = str(tmp_path / "cut.mp4")
         Path(url).write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])

@@ -85,8 +85,11 @@ def test_zone_change_applies_from_the_next_frames_and_keeps_unchanged_zones(
         seen = rec.analysed("rc-zones")
 
         after = config(
-            camera(samples_dir, "rc-zones", [crowding_zone("stay", 3), crowding_zone("tuned", 3),
-                                             crowding_zone("left", 1, LEFT_HALF)])
+            camera(
+                samples_dir,
+                "rc-zones",
+                [crowding_zone("stay", 3), crowding_zone("tuned", 3), crowding_zone("left", 1, LEFT_HALF)],
+            )
         )
         applied = runtime.apply(after)
         assert applied.reconfigured == ["rc-zones"] and not applied.restarted
@@ -143,7 +146,7 @@ def test_cameras_added_restarted_and_removed_live_with_their_threads_and_metrics
             try:
                 runtime.status()
                 polls[0] += 1
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            except Exception as exc:
                 failures.append(exc)
             time.sleep(0.001)
 
@@ -156,8 +159,11 @@ def test_cameras_added_restarted_and_removed_live_with_their_threads_and_metrics
         wait_until(lambda: runtime.status()["rc-two"].frames_in >= 10, 5.0, "frames from the added camera")
         wait_until(lambda: metric("gatewatch_camera_up", camera="rc-two") == 1.0, 2.0, "camera up")
         assert metric("gatewatch_frames_in_total", camera="rc-two") >= 10
-        wait_until(lambda: (metric("gatewatch_frames_processed_total", camera="rc-two", kind="detected") or 0) > 0,
-                   3.0, "detected frames counted")
+        wait_until(
+            lambda: (metric("gatewatch_frames_processed_total", camera="rc-two", kind="detected") or 0) > 0,
+            3.0,
+            "detected frames counted",
+        )
         assert metric("gatewatch_detect_batch_size_count") > 0
         assert metric("gatewatch_frame_stage_seconds_count", camera="rc-two", stage="end_to_end") > 0
 

@@ -74,7 +74,9 @@ def test_rtsp_frames_flow_and_events_fire_as_from_the_file(
     assert {e.camera for e in ends} == {"rtsp", "file"}
     assert all(e.detail["end_reason"] == "shutdown" for e in ends)
     assert [s.state for s in states if s.camera == "rtsp"] == [
-        CameraState.CONNECTING, CameraState.RUNNING, CameraState.STOPPED
+        CameraState.CONNECTING,
+        CameraState.RUNNING,
+        CameraState.STOPPED,
     ]
 
 
@@ -104,7 +106,9 @@ def test_gatewatch_run_logs_events_and_stops_on_sigterm(server: RtspServer, tmp_
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "gatewatch.cli", "run", "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -122,7 +126,8 @@ def test_gatewatch_run_logs_events_and_stops_on_sigterm(server: RtspServer, tmp_
     assert last["id"] == event["id"] and last["lifecycle"] == "end" and last["detail"]["end_reason"] == "shutdown"
     lines = [json.loads(line) for line in err.strip().splitlines()]
     assert [(s["state"], s["previous"]) for s in lines if "state" in s][:2] == [
-        ("connecting", "stopped"), ("running", "connecting")
+        ("connecting", "stopped"),
+        ("running", "connecting"),
     ]
     (status,) = [s["status"] for s in lines if "status" in s]
     assert status["camera"] == "gate" and status["state"] == "stopped" and status["frames_in"] > 0

@@ -22,7 +22,7 @@ CLASSES = ["person", "bicycle", "knife"]
 PERSON, KNIFE = 0, 2
 W, H = 1280, 720
 DT = 0.2
-T0 = dt.datetime(2024, 9, 2, 7, 40, tzinfo=dt.timezone.utc)  # Monday 15:40 in Shanghai
+T0 = dt.datetime(2024, 9, 2, 7, 40, tzinfo=dt.UTC)  # Monday 15:40 in Shanghai
 LEFT = [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]
 RIGHT = [(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]
 PICKUP = ScheduleConfig(timezone="Asia/Shanghai", windows=[WeeklyWindow(days=["mon"], start="15:30", end="17:00")])
@@ -55,7 +55,9 @@ def test_weapon_and_crowding_events_end_to_end():
         ZoneConfig(
             id="yard",
             polygon=RIGHT,
-            crowding=CrowdingRuleConfig(min_count=8, min_duration_s=1, schedules={"pickup": CrowdingThresholds(min_count=3)}),
+            crowding=CrowdingRuleConfig(
+                min_count=8, min_duration_s=1, schedules={"pickup": CrowdingThresholds(min_count=3)}
+            ),
         ),
     ]
     an = analyzer(zones, schedules={"pickup": PICKUP})

@@ -45,7 +45,7 @@ REFERENCES = {
 def load(format: str, path: Path | None = None, **overrides: object) -> Detector:
     """The shipped model of ``format`` (or ``path``) with the manifest's settings, some overridden."""
     default, names, size = (YOLOX, COCO, (416, 416)) if format == "yolox" else (YOLOV8, None, None)
-    settings = dict(input_size=size, class_names=names, confidence=CONFIDENCE, nms_iou=0.45, threads=2)
+    settings = {"input_size": size, "class_names": names, "confidence": CONFIDENCE, "nms_iou": 0.45, "threads": 2}
     return build_detector(path or default, format, **{**settings, **overrides})  # type: ignore[arg-type]
 
 
@@ -231,4 +231,3 @@ def test_cuda_runs_on_cuda_or_says_what_to_install() -> None:
     else:
         with pytest.raises(ModelError, match="onnxruntime-gpu"):
             load("yolox", device="cuda")
-

@@ -9,7 +9,7 @@ from gatewatch.vision.rules.base import RuleState
 from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.types import FrameMeta
 
-T0 = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.UTC)
 DT = 0.2
 
 

@@ -21,7 +21,7 @@ from gatewatch.vision.types import FrameMeta
 CLASSES = ["person", "knife", "gun"]
 PERSON, KNIFE, GUN = 0, 1, 2
 DT = 0.2
-T0 = dt.datetime(2024, 9, 2, 0, 0, tzinfo=dt.timezone.utc)  # a Monday
+T0 = dt.datetime(2024, 9, 2, 0, 0, tzinfo=dt.UTC)  # a Monday
 
 
 def meta(t: float) -> FrameMeta:
@@ -107,20 +107,20 @@ def test_loitering_fires_after_dwell_not_before():
 def test_loitering_grace_keeps_dwell_across_one_second_loss():
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=2), CLASSES)
     states = walk(rule, 12, lambda t: None if 5 <= t < 6 else sway(t))
-    assert [t for t, s in states if s.firing][0] == pytest.approx(10.0)
+    assert next(t for t, s in states if s.firing) == pytest.approx(10.0)
 
 
 def test_loitering_new_id_near_vanished_track_inherits_entry_time():
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=2), CLASSES)
     states = walk(rule, 12, lambda t: None if 5 <= t < 5.6 else sway(t, 3 if t < 5 else 9))
-    first = [(t, s) for t, s in states if s.firing][0]
+    first = next((t, s) for t, s in states if s.firing)
     assert first[0] == pytest.approx(10.0) and first[1].track_ids == (9,)
 
 
 def test_loitering_loss_longer_than_grace_restarts_dwell():
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=1), CLASSES)
     states = walk(rule, 20, lambda t: None if 5 <= t < 7 else sway(t))
-    assert [t for t, s in states if s.firing][0] == pytest.approx(17.0)
+    assert next(t for t, s in states if s.firing) == pytest.approx(17.0)
 
 
 def test_static_false_positive_needs_min_movement_but_moving_person_fires():
@@ -152,7 +152,7 @@ def crowd(rule: CrowdingRule, counts: list[int], windows=(), start: float = 0.0)
 def test_crowding_respects_min_duration():
     rule = CrowdingRule(CrowdingRuleConfig(min_count=5, min_duration_s=2.0), CLASSES, area_fraction=0.25)
     states = crowd(rule, [5] * 15)
-    assert [k for k, s in enumerate(states) if s.firing][0] == 10  # 2.0 s after the first crowded frame
+    assert next(k for k, s in enumerate(states) if s.firing) == 10  # 2.0 s after the first crowded frame
     assert states[-1].detail == {"count": 5, "peak_count": 5, "density": 20.0}
 
 
@@ -160,7 +160,7 @@ def test_crowding_count_hovering_at_threshold_is_one_continuous_alarm():
     rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), CLASSES, 0.5)
     pattern = [5, 4, 5, 5, 4, 4, 5, 3, 5, 4] * 6  # dips into the band, one-frame dips below it
     firing = [s.firing for s in crowd(rule, pattern)]
-    starts = sum(1 for a, b in zip([False] + firing, firing) if b and not a)
+    starts = sum(1 for a, b in zip([False, *firing], firing) if b and not a)
     assert starts == 1 and firing[-1]
 
 
@@ -201,20 +201,20 @@ PICKUP = ScheduleConfig(
 
 def test_schedule_book_evaluates_in_local_timezone():
     book = ScheduleBook({"pickup": PICKUP})
-    monday = dt.datetime(2024, 9, 2, 7, 45, tzinfo=dt.timezone.utc)  # 15:45 in Shanghai
+    monday = dt.datetime(2024, 9, 2, 7, 45, tzinfo=dt.UTC)  # 15:45 in Shanghai
     assert book.active(monday) == ("pickup",)
     assert book.active(monday + dt.timedelta(hours=2)) == ()  # 17:45 local
     assert book.active(monday + dt.timedelta(days=1)) == ()  # Tuesday
-    assert book.active(dt.datetime(2024, 9, 2, 9, 0, tzinfo=dt.timezone.utc)) == ()  # 17:00 sharp: over
-    assert book.active(dt.datetime(2024, 9, 2, 7, 45)) == ("pickup",)  # naive is UTC
+    assert book.active(dt.datetime(2024, 9, 2, 9, 0, tzinfo=dt.UTC)) == ()  # 17:00 sharp: over
+    assert book.active(dt.datetime(2024, 9, 2, 7, 45)) == ("pickup",)  # noqa: DTZ001 - naive is read as UTC
 
 
 def test_schedule_window_switches_crowding_thresholds():
     config = CrowdingRuleConfig(min_count=10, min_duration_s=0, schedules={"pickup": CrowdingThresholds(min_count=4)})
     rule = CrowdingRule(config, CLASSES, 0.5)
     book = ScheduleBook({"pickup": PICKUP})
-    during = book.active(dt.datetime(2024, 9, 6, 8, 0, tzinfo=dt.timezone.utc))  # Friday 16:00 local
-    after = book.active(dt.datetime(2024, 9, 6, 10, 0, tzinfo=dt.timezone.utc))
+    during = book.active(dt.datetime(2024, 9, 6, 8, 0, tzinfo=dt.UTC))  # Friday 16:00 local
+    after = book.active(dt.datetime(2024, 9, 6, 10, 0, tzinfo=dt.UTC))
     state = rule.observe(people(5), meta(0), during)
     assert state.firing and state.schedule_window == "pickup" and state.thresholds["min_count"] == 4
     rule.reset()

@@ -50,7 +50,9 @@ class Letterbox:
             self._canvas.fill(PAD_VALUE)
             self._last = (new_w, new_h, left, top)
         cv2.resize(
-            frame, (new_w, new_h), dst=self._canvas[top : top + new_h, left : left + new_w],
+            frame,
+            (new_w, new_h),
+            dst=self._canvas[top : top + new_h, left : left + new_w],
             interpolation=cv2.INTER_LINEAR,
         )
         planes = cv2.split(self._canvas)  # contiguous planes: faster than a strided HWC->CHW copy

@@ -49,4 +49,3 @@ def build(io: ModelIO, input_size: tuple[int, int], class_names: Sequence[str] |
             f"{len(names)} classes), found {found}"
         )
     return UltralyticsAdapter(names)
-

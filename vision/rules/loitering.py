@@ -51,9 +51,7 @@ class LoiteringRule:
     def observe(self, in_zone: Detections, meta: FrameMeta, active_windows: tuple[str, ...]) -> RuleState:
         rule, t = self.rule, meta.t_s
         people = in_zone[
-            self._classes[in_zone.class_id]
-            & (in_zone.confidence >= rule.min_confidence)
-            & (in_zone.tracker_id >= 0)
+            self._classes[in_zone.class_id] & (in_zone.confidence >= rule.min_confidence) & (in_zone.tracker_id >= 0)
         ]
         # Plain floats: per-track bookkeeping on 2-vectors is faster in Python than in numpy.
         anchors = [(x, y) for x, y in people.anchors().tolist()]
