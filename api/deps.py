@@ -51,7 +51,7 @@ def current_principal(
     service = get_service(request)
     principal = principal_for(service.store.sessions, token)
     if principal is None and token is None and request.app.state.insecure_local and _from_loopback(request):
-        return Principal(LOCAL, LOCAL)
+        return Principal(LOCAL, "local")
     return principal
 
 

@@ -12,16 +12,17 @@ import platform
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.vision.analytics_config import DetectorConfig
-from tests.assets import image_assets_dir
+from tests.assets import load_image
 
 
-def time_detector(model: str, threads: int, models_dir: Path | None, frame: np.ndarray, frames: int) -> dict:
+def time_detector(
+    model: str, threads: int, models_dir: Path | None, frame: np.ndarray, frames: int
+) -> dict[str, object]:
     detector = load_detector(DetectorConfig(model=model, threads=threads), models_dir)  # warms up at load
     timings = np.empty(frames)
     for i in range(frames):
@@ -45,7 +46,7 @@ def main() -> None:
         "--models-dir", type=Path, default=os.environ.get("GATEWATCH_MODELS_DIR"), help="Model files directory."
     )
     args = parser.parse_args()
-    frame = cv2.imread(str(image_assets_dir() / "bus.jpg"))
+    frame = load_image("bus.jpg")
     results = [
         time_detector(model, threads, args.models_dir, frame, args.frames)
         for model in load_manifest().models

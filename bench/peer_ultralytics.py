@@ -25,6 +25,7 @@ import resource
 import sys
 import threading
 import time
+from typing import Any
 
 os.environ.setdefault("YOLO_OFFLINE", "1")  # no update checks or pip installs during a timed run
 
@@ -62,7 +63,7 @@ class PacedStream(threading.Thread):
                     self.decoded += 1
 
 
-def run(spec: dict) -> dict:
+def run(spec: dict[str, Any]) -> dict[str, Any]:
     model = YOLO(spec["model_path"], task="detect")
     n, period = spec["streams"], 1.0 / spec["detection_fps"]
     sources = spec["sources"]
@@ -76,10 +77,11 @@ def run(spec: dict) -> dict:
     origin = time.monotonic()
     next_tick = [origin] * n
     last_seq = [-1] * n
-    detected, latency = [0] * n, [[] for _ in range(n)]
+    detected, latency = [0] * n, [list[float]() for _ in range(n)]
     window_open = origin + spec["warmup_s"]
     window_end = window_open + spec["duration_s"]
-    cpu0 = decoded0 = None
+    cpu0: float | None = None
+    decoded0: list[int] | None = None
     while (now := time.monotonic()) < window_end:
         if cpu0 is None and now >= window_open:
             cpu0, decoded0, window_open = cpu_s(), [s.decoded for s in streams], now
@@ -101,6 +103,7 @@ def run(spec: dict) -> dict:
                 detected[i] += 1
                 latency[i].append(time.monotonic() - captured)
     window_s = time.monotonic() - window_open
+    assert cpu0 is not None and decoded0 is not None  # the loop runs past window_open before window_end
     cpu = cpu_s() - cpu0
     decoded = [s.decoded - d for s, d in zip(streams, decoded0)]
     stop.set()

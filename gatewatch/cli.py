@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from gatewatch.config.file import ConfigError, load_config
 from gatewatch.config.settings import get_settings
@@ -72,7 +73,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _headline(summary: dict) -> dict:
+def _headline(summary: dict[str, Any]) -> dict[str, Any]:
     keys = ("frames_decoded", "frames_detected", "clip_s", "wall_s", "events_by_type")
     return {k: summary[k] for k in keys if k in summary}
 

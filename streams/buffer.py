@@ -107,4 +107,4 @@ class FrameSlot(Generic[T]):
     def drops(self) -> dict[str, int]:
         """Dropped items by reason since creation (a copy)."""
         with self._lock:
-            return dict(self._drops)
+            return {str(reason): n for reason, n in self._drops.items()}

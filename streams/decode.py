@@ -34,6 +34,7 @@ class Picture:
     def __init__(self, frame: av.VideoFrame | np.ndarray) -> None:
         self._lock = threading.Lock()
         self._frame: av.VideoFrame | None
+        self._bgr: np.ndarray | None
         if isinstance(frame, np.ndarray):
             self._frame, self._bgr = None, frame
             self.height, self.width = frame.shape[:2]

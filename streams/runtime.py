@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol, Self
 
 from gatewatch.streams import pipeline_metrics
@@ -80,7 +81,7 @@ class Applied:
     joined: bool = True  # False if a removed camera's thread was still inside FFmpeg after REMOVE_WAIT_S
 
 
-def build_analyzer(camera: CameraConfig, config: RuntimeConfig, class_names: list[str]) -> CameraAnalyzer:
+def build_analyzer(camera: CameraConfig, config: RuntimeConfig, class_names: Sequence[str]) -> CameraAnalyzer:
     """The camera's analyzer; a ValueError names the field (``cameras.<id>.zones.<zone>...``)."""
     try:
         return CameraAnalyzer(camera.id, camera.zones, camera.masks, class_names, config.tracker, config.schedules)
@@ -176,9 +177,9 @@ class Runtime:
             for cam in [*plan.restarted, *plan.added]:
                 self._add(new[cam], analyzers[cam])
             for cam in plan.reconfigured:
-                self._call(lambda c=cam: self.scheduler.replace_analyzer(c, analyzers[c]))
+                self._call(partial(self.scheduler.replace_analyzer, cam, analyzers[cam]))
                 if new[cam].motion != old[cam].motion:  # an unchanged gate keeps its learnt background
-                    self._call(lambda c=cam: self.scheduler.replace_motion_gate(c, _motion_gate(new[c])))
+                    self._call(partial(self.scheduler.replace_motion_gate, cam, _motion_gate(new[cam])))
             self.config = config
             return Applied(plan.added, plan.removed, plan.restarted, plan.reconfigured, joined)
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
@@ -38,6 +37,7 @@ import numpy as np
 
 from gatewatch.streams import pipeline_metrics
 from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.commands import CommandQueue
 from gatewatch.streams.lanes import Lane, LaneStats, lane_stats
 from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
 from gatewatch.vision.detections import Detections
@@ -73,28 +73,18 @@ class Scheduler:
         self._on_analysis = on_analysis
         self._lock = threading.Lock()  # guards the counters and the lane list read by stats()
         self._first = 0  # rotates which camera goes first in a round
-        self._commands: deque[tuple[Callable[[], object], Future]] = deque()
-        self._commands_lock = threading.Lock()
-        self._running = False
+        self._commands = CommandQueue(wakeup)
 
     # ------------------------------------------------------------------ commands from other threads
 
     def claim(self) -> None:
         """Called before the scheduler thread starts: from now on commands queue for that thread, so no
         command can run inline on a caller's thread while the first round begins."""
-        with self._commands_lock:
-            self._running = True
+        self._commands.claim()
 
     def call(self, fn: Callable[[], T]) -> Future[T]:
         """Run ``fn`` on the scheduler thread before the next round; inline while the loop is not running."""
-        future: Future[T] = Future()
-        with self._commands_lock:
-            if self._running:
-                self._commands.append((fn, future))
-                self._wakeup.set()
-                return future
-        _resolve(fn, future)
-        return future
+        return self._commands.call(fn)
 
     def add_lane(self, lane: Lane) -> None:
         """Scheduler thread only (use ``call``)."""
@@ -133,31 +123,21 @@ class Scheduler:
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until ``stop``; then ends every open event with reason ``shutdown``."""
-        with self._commands_lock:
-            self._running = True
+        self._commands.claim()
         while not stop.is_set():
             self._wakeup.wait(IDLE_WAIT_S)
             self._wakeup.clear()  # before taking: a put from now on wakes the next wait
-            self._run_commands()
+            self._commands.run_pending()
             try:
                 self.round()
             except Exception:  # an analytics bug must not end analytics for every camera for good
                 log.exception("scheduler round failed")
-        self._run_commands()
+        self._commands.run_pending()
         for lane in self.lanes:
             if lane.last_meta is not None:
                 self._emit_all(lane, lane.analyzer.close(lane.last_meta, "shutdown"))
-        with self._commands_lock:
-            self._running = False
-        self._run_commands()  # anything queued meanwhile runs now instead of waiting forever
-
-    def _run_commands(self) -> None:
-        while True:
-            with self._commands_lock:
-                if not self._commands:
-                    return
-                fn, future = self._commands.popleft()
-            _resolve(fn, future)
+        self._commands.release()
+        self._commands.run_pending()  # anything queued meanwhile runs now instead of waiting forever
 
     def round(self) -> None:
         """One frame at most from every camera: detect the due ones in one batch, coast the rest."""
@@ -198,7 +178,7 @@ class Scheduler:
     def _analyse(self, lane: Lane, frame: CapturedFrame, meta: FrameMeta, detections: Detections | None) -> None:
         started = time.monotonic()
         due = detections is not None
-        analysis = lane.analyzer.update(detections, meta) if due else lane.analyzer.coast(meta)
+        analysis = lane.analyzer.update(detections, meta) if detections is not None else lane.analyzer.coast(meta)
         done = time.monotonic()
         with self._lock:
             if due:
@@ -252,10 +232,3 @@ class Scheduler:
                 self._on_event(record)
             except Exception:
                 log.exception("event sink failed on %s", record.id)
-
-
-def _resolve(fn: Callable[[], T], future: Future[T]) -> None:
-    try:
-        future.set_result(fn())
-    except Exception as exc:
-        future.set_exception(exc)

@@ -10,6 +10,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 IMAGES = ("bus.jpg", "zidane.jpg")
 WHEEL = "ultralytics==8.4.190"
 CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "assets"  # gitignored
@@ -25,6 +28,15 @@ def image_assets_dir() -> Path:
     if not all((CACHE_DIR / image).is_file() for image in IMAGES):
         _fetch_into(CACHE_DIR)
     return CACHE_DIR
+
+
+def load_image(name: str) -> np.ndarray:
+    """bus.jpg or zidane.jpg as a BGR array."""
+    path = image_assets_dir() / name
+    image = cv2.imread(str(path))
+    if image is None:
+        raise FileNotFoundError(f"cannot read {path}")
+    return image
 
 
 def _fetch_into(target: Path) -> None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from standardwebhooks import Webhook
 
@@ -22,7 +23,7 @@ class Receiver:
     secret: str
     decide: Callable[[str, int], int]
     attempts: dict[str, list[float]] = field(default_factory=dict)  # webhook-id -> arrival times
-    accepted: dict[str, list[dict]] = field(default_factory=dict)  # webhook-id -> bodies answered 2xx
+    accepted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # webhook-id -> bodies answered 2xx
     bad_signatures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -35,7 +35,7 @@ class Detections:
     xyxy: np.ndarray
     confidence: np.ndarray
     class_id: np.ndarray
-    tracker_id: np.ndarray = field(default=None)  # type: ignore[assignment]
+    tracker_id: np.ndarray = field(default=None)  # type: ignore[arg-type]  # None: filled with NO_TRACK in __post_init__
 
     def __post_init__(self) -> None:
         xyxy = np.asarray(self.xyxy, dtype=np.float32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +17,9 @@ from gatewatch.service import Service
 router = APIRouter(prefix="/cameras/{camera_id}", tags=["live view"])
 
 Overlay = Annotated[bool, Query(description="Draw boxes, zones and alarms; false gives the clean frame (zone editor).")]
-NO_FRAME = {503: {"model": ErrorOut, "description": "The camera has no frame yet (its state is in the body)."}}
+NO_FRAME: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorOut, "description": "The camera has no frame yet (its state is in the body)."}
+}
 NO_STORE = {"cache-control": "no-store"}
 
 

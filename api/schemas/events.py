@@ -37,10 +37,10 @@ class EventOut(BaseModel):
     def of(cls, event: EventView) -> EventOut:
         return cls(
             id=event.id,
-            type=event.type,  # type: ignore[arg-type]
+            type=event.type,
             camera=event.camera,
             zone=event.zone,
-            lifecycle=event.lifecycle,  # type: ignore[arg-type]
+            lifecycle=event.lifecycle,
             operator_state=event.operator_state,
             started_at=event.started_at,
             ended_at=event.ended_at,

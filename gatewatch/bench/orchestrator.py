@@ -191,7 +191,7 @@ def _peer_comparison(bench: _Bench, main: dict[str, Any], main_rows: dict[int, d
     # The peer starts where gatewatch held with the same model: it is the N the comparison is about.
     first = options.streams if options.streams is not None else max(1, same["streams"] if same["held"] else 1)
     peer, peer_rows = bench.search(bench.peer, first)
-    out = {
+    out: dict[str, Any] = {
         "peer": {**reported(peer, options.find_max), "system": "ultralytics", "model": PEER_MODEL},
         "same_model": reported(same, options.find_max),
         "peer_trials": [without_samples(r) for r in peer_rows.values()],

@@ -6,6 +6,7 @@ import os
 import resource
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def cpu_by_group(before: dict[int, tuple[str, float]], after: dict[int, tuple[st
     return {name: round(cpu, 2) for name, cpu in sorted(groups.items())}
 
 
-def rss_summary(rss: list[tuple[float, float]]) -> dict[str, object]:
+def rss_summary(rss: list[tuple[float, float]]) -> dict[str, Any]:
     """First and last sample and the least-squares slope: flat memory has a slope near 0 MB/min."""
     times, values = (np.asarray(x) for x in zip(*rss))
     # Allocator arenas and decoder buffer pools fill during the first minute; the second half's slope

@@ -15,6 +15,7 @@ import time
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -106,7 +107,7 @@ def build_config(spec: TrialSpec) -> GatewatchConfig:
     )
 
 
-def _counters(runtime: Runtime) -> dict[str, dict[str, object]]:
+def _counters(runtime: Runtime) -> dict[str, dict[str, Any]]:
     lanes = runtime.scheduler.stats()
     return {cam: {"frames_in": s.frames_in, "detected": s.detected, "dropped": dict(s.dropped),
                   "skipped_no_motion": lanes[cam].skipped_no_motion}
@@ -161,14 +162,14 @@ def _summary(
     recorder: Recorder,
     window_s: float,
     cpu_s: float,
-    before: dict[str, dict[str, object]],
-    after: dict[str, dict[str, object]],
+    before: dict[str, dict[str, Any]],
+    after: dict[str, dict[str, Any]],
     cpu_groups: dict[str, float],
     rss: list[tuple[float, float]],
     joined: bool,
     events: int,
 ) -> dict[str, object]:
-    per_stream = {}
+    per_stream: dict[str, dict[str, Any]] = {}
     for i, cam in enumerate(sorted(after)):
         lat = np.asarray(recorder.latency_s.get(cam, []))
         skipped = int(after[cam]["skipped_no_motion"]) - int(before[cam]["skipped_no_motion"])
@@ -190,8 +191,8 @@ def _summary(
         "window_s": round(window_s, 2),
         "process_cpu_s": round(cpu_s, 2),
         "cpu_by_thread_group_s": cpu_groups,
-        "decoded_frames": sum(s["decoded"] for s in per_stream.values()),
-        "inferences": sum(s["detected"] for s in per_stream.values()),
+        "decoded_frames": sum(int(s["decoded"]) for s in per_stream.values()),
+        "inferences": sum(int(s["detected"]) for s in per_stream.values()),
         "latency_p50_s": round(float(np.percentile(every, 50)), 4) if every.size else None,
         "latency_p95_s": round(float(np.percentile(every, 95)), 4) if every.size else None,
         "latency_max_s": round(float(every.max()), 4) if every.size else None,

@@ -105,11 +105,14 @@ class VideoEncoder:
         self._width, self._height = width - width % 2, height - height % 2
         self._container = av.open(str(path), "w")
         rate = Fraction(fps).limit_denominator(1001)  # 29.97 -> 30000/1001, exact rates stay exact
-        self._stream = self._container.add_stream(self.codec, rate=rate)
+        stream = self._container.add_stream(self.codec, rate=rate)
+        if not isinstance(stream, av.VideoStream):  # a codec name is free text
+            raise ValueError(f"codec {self.codec!r} does not encode video")
+        self._stream = stream
         self._stream.width, self._stream.height = self._width, self._height
         self._stream.pix_fmt = "yuv420p"
         if self.codec == "libx264":
-            self._stream.options = X264_OPTIONS
+            self._stream.options = dict(X264_OPTIONS)
         else:  # mpeg4's 200 kb/s default smears people into blocks
             self._stream.bit_rate = int(self._width * self._height * float(rate) * 0.2)
 
@@ -276,7 +279,7 @@ def _run_loop(
     config: GatewatchConfig,
     start_wall: dt.datetime,
     writer: OutputWriter,
-    bar: tqdm,
+    bar: tqdm[Any],
 ) -> dict[str, Any]:
     """Replay the clip through analytics, annotation and the writer; returns counts and stage timings."""
     annotator = Annotator(detector.class_names)

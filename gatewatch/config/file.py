@@ -30,7 +30,9 @@ class ConfigError(Exception):
         super().__init__(f"{source}: {len(issues)} problem(s)\n" + "\n".join(f"  {i}" for i in issues))
 
 
-def _line_index(node: yaml.Node, prefix: tuple[Any, ...], index: dict[tuple[Any, ...], int], dupes: list) -> None:
+def _line_index(
+    node: yaml.Node, prefix: tuple[Any, ...], index: dict[tuple[Any, ...], int], dupes: list[ConfigIssue]
+) -> None:
     index[prefix] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -63,7 +65,7 @@ def parse_config(text: str, source: str = "<config>") -> GatewatchConfig:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ConfigError(source, [ConfigIssue("", f"invalid YAML: {exc.problem}", line)]) from exc
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or node is None:
         raise ConfigError(source, [ConfigIssue("", "expected a mapping with a 'cameras' list at the top", 1)])
     index: dict[tuple[Any, ...], int] = {}
     dupes: list[ConfigIssue] = []

@@ -177,7 +177,9 @@ class LiveConfig:
 
         self._change(actor, ("schedules", name), edit, lambda cfg: None)
 
-    def _change(self, actor: str, path: Path, edit: Callable[[dict[str, Any]], None], pick: Callable) -> Any:
+    def _change(
+        self, actor: str, path: Path, edit: Callable[[dict[str, Any]], None], pick: Callable[[Any], Any]
+    ) -> Any:
         """Edit a JSON copy, validate the whole, apply, persist + audit; returns ``pick(new config)``."""
         what = ".".join(path)
         with self._lock:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from types import EllipsisType
 from typing import get_args
 
@@ -46,7 +47,7 @@ def _check_secret(secret: str) -> str:
     return secret
 
 
-def _check_types(event_types: list[str] | None) -> list[str] | None:
+def _check_types(event_types: Sequence[str] | None) -> list[str] | None:
     if event_types is None:
         return None
     unknown = set(event_types) - EVENT_TYPES
@@ -61,7 +62,7 @@ class Subscriptions:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def create(self, url: str, event_types: list[str] | None = None, secret: str | None = None) -> SubscriptionView:
+    def create(self, url: str, event_types: Sequence[str] | None = None, secret: str | None = None) -> SubscriptionView:
         row = SubscriptionRow(
             url=_check_url(url),
             secret=new_secret() if secret is None else _check_secret(secret),
@@ -89,7 +90,7 @@ class Subscriptions:
         subscription_id: int,
         *,
         url: str | None = None,
-        event_types: list[str] | EllipsisType | None = ...,
+        event_types: Sequence[str] | EllipsisType | None = ...,
         active: bool | None = None,
     ) -> SubscriptionView:
         """Change the given fields; ``event_types=None`` means every type, leaving it out keeps the filter.

@@ -35,7 +35,7 @@ STARTUP_TIMEOUT_S = 60.0  # model already loaded; cameras open in the background
 def sample_config(*, detection_fps: float = 2.0, rules: bool = True) -> dict[str, Any]:
     """One paced, looping camera on the bottle clip; with ``rules`` a weapon zone where COCO's `bottle`
     stands in for a weapon class (it alarms within seconds), without: a camera that raises no events."""
-    config = {
+    config: dict[str, Any] = {
         "detector": {"model": "yolox_nano", "confidence": 0.3, "detection_fps": detection_fps},
         "cameras": [
             {

@@ -90,7 +90,8 @@ def test_invalid_changes_are_422_with_the_field_path(make_app: Any, samples_dir:
     assert operator.post("/cameras/gate/zones", json={"id": "junction", "polygon": WHOLE}).status_code == 409
     assert operator.delete("/cameras/gate/zones/nope").status_code == 404
     # Nothing of that reached the running config.
-    assert app.service.live.zone("gate", "junction").crowding.min_count == 1000
+    crowding = app.service.live.zone("gate", "junction").crowding
+    assert crowding is not None and crowding.min_count == 1000
 
 
 def test_zone_crud_is_audited_shown_in_config_and_survives_a_restart(
@@ -114,7 +115,8 @@ def test_zone_crud_is_audited_shown_in_config_and_survives_a_restart(
 
     running = parse_config(operator.get("/config").text)  # GET /config is a valid config file
     assert [z.id for z in running.cameras[0].zones] == ["door"]
-    assert running.cameras[0].zones[0].loitering.dwell_s == 12
+    loitering = running.cameras[0].zones[0].loitering
+    assert loitering is not None and loitering.dwell_s == 12
     assert running.schedules["pickup"].windows[0].days == ["tue"]
 
     assert operator.get("/audit").status_code == 403
@@ -194,7 +196,7 @@ def test_cameras_schedules_detector_and_roles(make_app: Any, samples_dir: Path) 
 
 def test_concurrent_patches_of_one_zone_all_survive(make_app: Any, samples_dir: Path) -> None:
     app: RunningApp = make_app(vtest_config(samples_dir))
-    changes = [{"hysteresis": 3}, {"clear_s": 7.0}, {"cooldown_s": 90.0}, {"min_duration_s": 2.0}]
+    changes: list[dict[str, Any]] = [{"hysteresis": 3}, {"clear_s": 7.0}, {"cooldown_s": 90.0}, {"min_duration_s": 2.0}]
 
     def patch(change: dict[str, Any]) -> int:
         with app.client("operator") as client:

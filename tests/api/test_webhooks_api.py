@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -47,7 +48,7 @@ def test_subscribed_receiver_gets_every_record_signed_after_retries(
         app.service.store.append(new_record("l1", type="loitering"))  # filtered out by event_types
         assert operator.post("/events/w1/dismiss", json={"note": "umbrella"}).status_code == 200
 
-        def settled() -> list[dict]:
+        def settled() -> list[dict[str, Any]]:
             deliveries = viewer.get("/events/w1/deliveries").json()
             return deliveries if deliveries and all(d["status"] != "pending" for d in deliveries) else []
 

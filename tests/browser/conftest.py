@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from gatewatch.config.settings import REPO_ROOT
 from gatewatch.store import Role
@@ -20,7 +20,7 @@ from tests.api.conftest import RunningApp, make_app, sample_config  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("GATEWATCH_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO_ROOT / "out" / "test-artifacts"
-FULL_HD = {"width": 1920, "height": 1080}
+FULL_HD: ViewportSize = {"width": 1920, "height": 1080}
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +61,7 @@ def open_console(browser: Browser) -> Iterator[Callable[..., Console]]:
     with the app's key of ``role`` (role None: not logged in)."""
     contexts = []
 
-    def start(app: RunningApp, role: Role | None = "operator", *, viewport: dict[str, int] = FULL_HD) -> Console:
+    def start(app: RunningApp, role: Role | None = "operator", *, viewport: ViewportSize = FULL_HD) -> Console:
         # The browser's own zone differs from the site's (settings.timezone, Asia/Shanghai by default), so
         # the tests see whether times are shown in the site's zone as the security room expects.
         context = browser.new_context(viewport=viewport, locale="en-US", timezone_id="America/New_York")

@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from playwright.sync_api import ViewportSize
+
 from tests.api.conftest import RunningApp, sample_config
 from tests.browser.conftest import Console
 from tests.browser.helpers import Commits, image_spread, wait_for, weapon_zone
 
 FEED_LATENCY_S = 2.0
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 
 
 def test_grid_shows_live_annotated_frames_state_and_zone_counts(

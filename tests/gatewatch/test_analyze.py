@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import av.codec
@@ -13,7 +13,6 @@ import cv2
 import numpy as np
 import pytest
 
-from gatewatch.clips import analyze as analyze_module
 from gatewatch.clips.analyze import VideoEncoder, analyze_clip, pick_video_codec, select_camera
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
@@ -219,13 +218,13 @@ def test_schedule_tolerates_rounded_timestamps() -> None:
 def test_mpeg4_fallback_writes_a_playable_video(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_codec = av.codec.Codec
 
-    def without_x264(name: str, mode: str = "r") -> av.codec.Codec:
+    def without_x264(name: str, mode: Literal["r", "w"] = "r") -> av.codec.Codec:
         if name == "libx264":
             raise av.codec.codec.UnknownCodecError(name)
         return real_codec(name, mode)
 
     assert pick_video_codec() == "libx264"  # this FFmpeg build has it
-    monkeypatch.setattr(analyze_module.av.codec, "Codec", without_x264)
+    monkeypatch.setattr(av.codec, "Codec", without_x264)  # the module's av is this av
     assert pick_video_codec() == "mpeg4"
     encoder = VideoEncoder(tmp_path / "v.mp4", 321, 240, 12.5)  # odd width: cropped to even for 4:2:0
     assert encoder.codec == "mpeg4"
@@ -235,7 +234,7 @@ def test_mpeg4_fallback_writes_a_playable_video(tmp_path: Path, monkeypatch: pyt
     with av.open(str(tmp_path / "v.mp4")) as container:
         stream = container.streams.video[0]
         frames = list(container.decode(stream))
-        assert stream.codec_context.name == "mpeg4" and float(stream.average_rate) == 12.5
+        assert stream.codec_context.name == "mpeg4" and stream.average_rate == 12.5
     assert len(frames) == 10 and (frames[0].width, frames[0].height) == (320, 240)
 
 

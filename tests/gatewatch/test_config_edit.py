@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_yaml_of_a_config_reads_back_as_the_same_config(path: Path) -> None:
 
 
 def test_errors_name_cameras_and_zones_by_id() -> None:
-    data = {
+    data: dict[str, Any] = {
         "cameras": [
             {"id": "north", "source": "a.mp4"},
             {

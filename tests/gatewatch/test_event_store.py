@@ -217,7 +217,7 @@ def test_subscription_crud(store: EventStore) -> None:
         {"url": "http://127.0.0.1/", "secret": "whsec_c2hvcnQ="},
     ):
         with pytest.raises(ValueError):
-            store.subscriptions.create(**bad)  # type: ignore[arg-type]
+            store.subscriptions.create(**bad)
     store.subscriptions.delete(sub.id)
     assert store.subscriptions.list_all() == []
 

@@ -7,7 +7,6 @@ import os
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -20,7 +19,7 @@ from gatewatch.assets.models import (
 )
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import ModelError
-from tests.assets import image_assets_dir
+from tests.assets import load_image
 
 MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "models")
 YOLOX_SHA = "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd"
@@ -157,6 +156,6 @@ def test_load_detector_wires_manifest_and_config(tmp_path: Path, model: str, inp
     detector = load_detector(config, MODELS_DIR, tmp_path)
     assert (detector.name, detector.input_size) == (model, input_size)
     assert detector.class_names == tuple(load_manifest().models["yolox_nano"].classes)
-    found = detector.detect(cv2.imread(str(image_assets_dir() / "bus.jpg")))
+    found = detector.detect(load_image("bus.jpg"))
     assert (found.confidence >= 0.5).all()
     assert np.count_nonzero(found.class_id == 0) == 3  # the fourth, half-visible person scores below 0.5

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gatewatch.clips.analyze import analyze_clip
-from gatewatch.clips.contracts import CONTRACTS_DIR, contract_problems, contracts, read_events
+from gatewatch.clips.contracts import CONTRACTS_DIR, ClipContract, contract_problems, contracts, read_events
 from gatewatch.config.file import load_config
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
@@ -50,7 +50,7 @@ def test_every_used_sample_clip_has_a_contract() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("config_path", "contract"), CONTRACTS, ids=[c.clip for _, c in CONTRACTS])
 def test_clip_contract_holds(
-    config_path: Path, contract, samples_dir: Path, settings: Settings, tmp_path: Path
+    config_path: Path, contract: ClipContract, samples_dir: Path, settings: Settings, tmp_path: Path
 ) -> None:
     events = replay(samples_dir / contract.clip, load_config(config_path), tmp_path, settings, contract.start_time)
     assert contract_problems(contract, events) == []

@@ -66,6 +66,11 @@ def metric(name: str, **labels: str) -> float | None:
     return REGISTRY.get_sample_value(name, labels)
 
 
+def count(name: str, **labels: str) -> float:
+    """A counter's value; 0 while its series does not exist yet."""
+    return metric(name, **labels) or 0.0
+
+
 def start(cfg: GatewatchConfig, detector: Detector, rec: Recorder) -> Runtime:
     runtime = Runtime(cfg, detector, rec.on_event, rec.states.append, rec.on_analysis)
     runtime.start()
@@ -158,14 +163,14 @@ def test_cameras_added_restarted_and_removed_live_with_their_threads_and_metrics
         assert runtime.apply(config(one, two)).added == ["rc-two"]
         wait_until(lambda: runtime.status()["rc-two"].frames_in >= 10, 5.0, "frames from the added camera")
         wait_until(lambda: metric("gatewatch_camera_up", camera="rc-two") == 1.0, 2.0, "camera up")
-        assert metric("gatewatch_frames_in_total", camera="rc-two") >= 10
+        assert count("gatewatch_frames_in_total", camera="rc-two") >= 10
         wait_until(
-            lambda: (metric("gatewatch_frames_processed_total", camera="rc-two", kind="detected") or 0) > 0,
+            lambda: count("gatewatch_frames_processed_total", camera="rc-two", kind="detected") > 0,
             3.0,
             "detected frames counted",
         )
-        assert metric("gatewatch_detect_batch_size_count") > 0
-        assert metric("gatewatch_frame_stage_seconds_count", camera="rc-two", stage="end_to_end") > 0
+        assert count("gatewatch_detect_batch_size_count") > 0
+        assert count("gatewatch_frame_stage_seconds_count", camera="rc-two", stage="end_to_end") > 0
 
         old_worker = next(w for w in runtime.workers if w.camera_id == "rc-two")
         applied = runtime.apply(config(one, {**two, "read_timeout_s": 4.0}))

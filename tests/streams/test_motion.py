@@ -16,6 +16,7 @@ from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.decode import VideoReader
 from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.streams.runtime import Runtime
+from gatewatch.vision.analytics_config import Polygon
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.motion import MotionGate, MotionGateConfig
@@ -26,7 +27,9 @@ WHOLE = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
 LEFT_HALF = [(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]
 
 
-def gated_frames(clip: Path, config: MotionGateConfig, zones: list, fps: float = 5.0) -> list[tuple[float, bool]]:
+def gated_frames(
+    clip: Path, config: MotionGateConfig, zones: list[Polygon], fps: float = 5.0
+) -> list[tuple[float, bool]]:
     """(media time, detected?) for every frame due at ``fps``, as the scheduler asks the gate."""
     gate, schedule, out = MotionGate(config), DetectionSchedule(fps), []
     with VideoReader(str(clip)) as reader:

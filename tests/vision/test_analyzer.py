@@ -1,5 +1,6 @@
 import datetime as dt
 import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from gatewatch.vision.analytics_config import (
     CrowdingRuleConfig,
     CrowdingThresholds,
     LoiteringRuleConfig,
+    Polygon,
     ScheduleConfig,
     TrackerConfig,
     WeaponRuleConfig,
@@ -20,6 +22,7 @@ from gatewatch.vision.types import FrameMeta
 
 CLASSES = ["person", "bicycle", "knife"]
 PERSON, KNIFE = 0, 2
+Row = Sequence[float]  # x, y (bottom centre, px), class id, confidence
 W, H = 1280, 720
 DT = 0.2
 T0 = dt.datetime(2024, 9, 2, 7, 40, tzinfo=dt.UTC)  # Monday 15:40 in Shanghai
@@ -32,7 +35,7 @@ def meta(t: float) -> FrameMeta:
     return FrameMeta(t_s=t, wall=T0 + dt.timedelta(seconds=t), width=W, height=H, index=round(t * 25))
 
 
-def boxes(rows) -> Detections:
+def boxes(rows: Sequence[Row]) -> Detections:
     """Rows of (x, y, class, confidence): box 40 x 100 px standing at (x, y)."""
     if not rows:
         return Detections.empty()
@@ -41,15 +44,17 @@ def boxes(rows) -> Detections:
     return Detections(xyxy, a[:, 3], a[:, 2])
 
 
-def analyzer(zones, masks=(), schedules=None) -> CameraAnalyzer:
+def analyzer(
+    zones: list[ZoneConfig], masks: Sequence[Polygon] = (), schedules: dict[str, ScheduleConfig] | None = None
+) -> CameraAnalyzer:
     return CameraAnalyzer("cam1", zones, list(masks), CLASSES, TrackerConfig(), schedules or {})
 
 
-def replay(an: CameraAnalyzer, scene, seconds: float) -> list[FrameAnalysis]:
+def replay(an: CameraAnalyzer, scene: Callable[[float], Sequence[Row]], seconds: float) -> list[FrameAnalysis]:
     return [an.update(boxes(scene(k * DT)), meta(k * DT)) for k in range(round(seconds / DT))]
 
 
-def test_weapon_and_crowding_events_end_to_end():
+def test_weapon_and_crowding_events_end_to_end() -> None:
     zones = [
         ZoneConfig(id="gate", polygon=LEFT, weapon=WeaponRuleConfig(classes=["knife"], confirm_k=2, confirm_n=3)),
         ZoneConfig(
@@ -62,7 +67,7 @@ def test_weapon_and_crowding_events_end_to_end():
     ]
     an = analyzer(zones, schedules={"pickup": PICKUP})
 
-    def scene(t: float):
+    def scene(t: float) -> Sequence[Row]:
         crowd = [(700 + 60 * i + 10 * t, 400 + 30 * i, PERSON, 0.8) for i in range(4)]
         knife = [(200 + 20 * t, 500, KNIFE, 0.9)] if t >= 1.0 else []
         return crowd + knife
@@ -84,13 +89,13 @@ def test_weapon_and_crowding_events_end_to_end():
     assert an.close(meta(4.2)) == []
 
 
-def test_loitering_through_the_tracker_and_masks():
+def test_loitering_through_the_tracker_and_masks() -> None:
     post = (900, 600, PERSON, 0.9)  # a post the model takes for a person, inside the mask
     zones = [ZoneConfig(id="gate", polygon=[(0, 0), (1, 0), (1, 1), (0, 1)], loitering=LoiteringRuleConfig(dwell_s=5))]
     mask = [(0.65, 0.75), (0.75, 0.75), (0.75, 0.9), (0.65, 0.9)]
     an = analyzer(zones, masks=[mask])
 
-    def scene(t: float):
+    def scene(t: float) -> Sequence[Row]:
         return [(300 + 80 * np.sin(t), 400, PERSON, 0.9), post]
 
     frames = replay(an, scene, 7)
@@ -101,7 +106,7 @@ def test_loitering_through_the_tracker_and_masks():
     assert new[0].track_ids == tuple(frames[-1].detections.tracker_id.tolist())
 
 
-def test_coast_draws_predicted_tracks_without_evaluating_rules():
+def test_coast_draws_predicted_tracks_without_evaluating_rules() -> None:
     zones = [ZoneConfig(id="gate", polygon=LEFT, loitering=LoiteringRuleConfig(dwell_s=0.1))]
     an = analyzer(zones)
     frames = replay(an, lambda t: [(100 + 50 * t, 400, PERSON, 0.9)], 1)
@@ -112,7 +117,7 @@ def test_coast_draws_predicted_tracks_without_evaluating_rules():
     assert [e.type for e in coasted.active] == ["loitering"]
 
 
-def test_reset_starts_a_new_timeline():
+def test_reset_starts_a_new_timeline() -> None:
     zones = [ZoneConfig(id="gate", polygon=LEFT, loitering=LoiteringRuleConfig(dwell_s=1, cooldown_s=600))]
     an = analyzer(zones)
     scene = lambda t: [(100 + 40 * np.sin(3 * t), 400, PERSON, 0.9)]  # noqa: E731
@@ -124,7 +129,7 @@ def test_reset_starts_a_new_timeline():
     assert any(e.lifecycle == "new" for f in again for e in f.events)
 
 
-def test_unknown_class_name_error_mentions_field_path_and_classes():
+def test_unknown_class_name_error_mentions_field_path_and_classes() -> None:
     zones = [ZoneConfig(id="gate", polygon=LEFT, weapon=WeaponRuleConfig(classes=["knife", "pistol"]))]
     with pytest.raises(ValueError) as error:
         analyzer(zones)
@@ -135,13 +140,13 @@ def test_unknown_class_name_error_mentions_field_path_and_classes():
         analyzer(zones)
 
 
-def test_unknown_schedule_name_is_a_config_error():
+def test_unknown_schedule_name_is_a_config_error() -> None:
     crowding = CrowdingRuleConfig(min_count=3, schedules={"pikcup": CrowdingThresholds(min_count=2)})
     with pytest.raises(ValueError, match=r"zones\.yard\.crowding\.schedules.*pikcup.*pickup"):
         analyzer([ZoneConfig(id="yard", polygon=LEFT, crowding=crowding)], schedules={"pickup": PICKUP})
 
 
-def test_sixty_detections_are_handled_in_bulk():
+def test_sixty_detections_are_handled_in_bulk() -> None:
     zones = [
         ZoneConfig(
             id=f"z{i}",

@@ -40,7 +40,12 @@ def _frame(height: int = 360, width: int = 480) -> np.ndarray:
 
 
 def _one_box(class_id: int = 0, tracker_id: int = 7) -> Detections:
-    return Detections(np.array([[100, 120, 220, 300]], np.float32), [0.87], [class_id], [tracker_id])
+    return Detections(
+        np.array([[100, 120, 220, 300]], np.float32),
+        np.array([0.87], np.float32),
+        np.array([class_id], np.int32),
+        np.array([tracker_id], np.int64),
+    )
 
 
 @pytest.mark.parametrize(("height", "width"), [(360, 480), (1080, 1920)])

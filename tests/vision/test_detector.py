@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-import cv2
 import numpy as np
 import onnxruntime as ort
 import pytest
 
 from gatewatch.assets.models import load_manifest
 from gatewatch.vision.detector import Detector, ModelError, build_detector
+from gatewatch.vision.detector.detector import OnnxDetector
 from gatewatch.vision.detector.letterbox import PAD_VALUE, Letterbox
 from gatewatch.vision.detector.ultralytics import LETTERBOX as CENTRED_RGB
 from gatewatch.vision.detector.yolox import LETTERBOX as TOP_LEFT_BGR
-from tests.assets import image_assets_dir
+from tests.assets import load_image
 
 MODELS_DIR = Path(os.environ.get("GATEWATCH_MODELS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "models")
 YOLOX = MODELS_DIR / "yolox_nano.onnx"
@@ -42,7 +43,11 @@ REFERENCES = {
 }
 
 
-def load(format: str, path: Path | None = None, **overrides: object) -> Detector:
+Detectors = dict[str, OnnxDetector]  # by format
+Images = dict[str, np.ndarray]  # by file name
+
+
+def load(format: str, path: Path | None = None, **overrides: object) -> OnnxDetector:
     """The shipped model of ``format`` (or ``path``) with the manifest's settings, some overridden."""
     default, names, size = (YOLOX, COCO, (416, 416)) if format == "yolox" else (YOLOV8, None, None)
     settings = {"input_size": size, "class_names": names, "confidence": CONFIDENCE, "nms_iou": 0.45, "threads": 2}
@@ -50,26 +55,29 @@ def load(format: str, path: Path | None = None, **overrides: object) -> Detector
 
 
 @pytest.fixture(scope="module")
-def detectors() -> dict[str, Detector]:
+def detectors() -> Detectors:
     return {format: load(format) for format in ("yolox", "ultralytics")}
 
 
 @pytest.fixture(scope="module")
-def images() -> dict[str, np.ndarray]:
-    return {name: cv2.imread(str(image_assets_dir() / name)) for name in ("bus.jpg", "zidane.jpg")}
+def images() -> Images:
+    return {name: load_image(name) for name in ("bus.jpg", "zidane.jpg")}
 
 
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     top_left = np.maximum(box[:2], boxes[:, :2])
     bottom_right = np.minimum(box[2:], boxes[:, 2:])
     inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
-    area = lambda b: np.prod(b[..., 2:] - b[..., :2], axis=-1)  # noqa: E731
-    return inter / (area(box) + area(boxes) - inter)
+    return inter / (_area(box) + _area(boxes) - inter)
+
+
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return np.prod(boxes[..., 2:] - boxes[..., :2], axis=-1)
 
 
 @pytest.mark.parametrize("format", ["yolox", "ultralytics"])
 @pytest.mark.parametrize(("image", "people"), [("bus.jpg", 4), ("zidane.jpg", 2)])
-def test_finds_reference_objects(detectors: dict, images: dict, format: str, image: str, people: int) -> None:
+def test_finds_reference_objects(detectors: Detectors, images: Images, format: str, image: str, people: int) -> None:
     detector, frame = detectors[format], images[image]
     found = detector.detect(frame)
     names = np.array(detector.class_names)[found.class_id]
@@ -81,7 +89,7 @@ def test_finds_reference_objects(detectors: dict, images: dict, format: str, ima
 
 
 @pytest.mark.parametrize("format", ["yolox", "ultralytics"])
-def test_boxes_in_source_pixels_clipped_to_frame(detectors: dict, images: dict, format: str) -> None:
+def test_boxes_in_source_pixels_clipped_to_frame(detectors: Detectors, images: Images, format: str) -> None:
     detector = detectors[format]
     assert isinstance(detector, Detector)
     assert len(detector.class_names) == 80 and detector.class_names[0] == "person"
@@ -96,7 +104,7 @@ def test_boxes_in_source_pixels_clipped_to_frame(detectors: dict, images: dict, 
 
 
 @pytest.mark.parametrize("format", ["yolox", "ultralytics"])
-def test_detect_batch_on_static_batch_model_matches_detect(detectors: dict, images: dict, format: str) -> None:
+def test_detect_batch_on_static_batch_model_matches_detect(detectors: Detectors, images: Images, format: str) -> None:
     detector = detectors[format]
     frames = [images["bus.jpg"], images["zidane.jpg"]]
     assert detector.batched is False  # both shipped models are exported with batch 1
@@ -107,7 +115,7 @@ def test_detect_batch_on_static_batch_model_matches_detect(detectors: dict, imag
 
 
 @pytest.mark.parametrize(("format", "size"), [("yolox", (416, 416)), ("ultralytics", (640, 640))])
-def test_no_cap_on_detections_per_frame(images: dict, format: str, size: tuple[int, int]) -> None:
+def test_no_cap_on_detections_per_frame(images: Images, format: str, size: tuple[int, int]) -> None:
     detector = load(format, confidence=0.001)
     assert detector.input_size == size and detector.name == ("yolox_nano" if format == "yolox" else "yolov8n_int8")
     assert len(detector.detect(images["bus.jpg"])) > 100
@@ -176,9 +184,14 @@ def test_dynamic_batch_runs_frames_in_one_session_call(tmp_path: Path, monkeypat
     model = tiny_ultralytics_model(tmp_path / "tiny.onnx", (6, 84))
     detector = build_detector(model, "ultralytics", None, None, confidence=0.3, nms_iou=0.45, threads=1)
     assert detector.batched and detector.class_names == ("pupil", "bag")
-    calls = []
+    calls: list[int] = []
     run = detector.session.run
-    monkeypatch.setattr(detector.session, "run", lambda *a, **k: calls.append(1) or run(*a, **k))
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(detector.session, "run", counted)
     # 128x64 frames land at scale 0.5 with 16 px of padding above and below.
     black, white, grey = (np.full((64, 128, 3), v, np.uint8) for v in (0, 255, 128))
     found = detector.detect_batch([black, white, grey])

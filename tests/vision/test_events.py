@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import numpy as np
 
@@ -7,7 +8,7 @@ from gatewatch.vision.detections import Detections
 from gatewatch.vision.events import EventLifecycle
 from gatewatch.vision.rules.base import RuleState
 from gatewatch.vision.rules.crowding import CrowdingRule
-from gatewatch.vision.types import FrameMeta
+from gatewatch.vision.types import EventRecord, FrameMeta
 
 T0 = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.UTC)
 DT = 0.2
@@ -17,18 +18,18 @@ def meta(t: float) -> FrameMeta:
     return FrameMeta(t_s=t, wall=T0 + dt.timedelta(seconds=t), width=640, height=480)
 
 
-def firing(ids=(1,), conf=0.7, **detail) -> RuleState:
+def firing(ids: tuple[int, ...] = (1,), conf: float = 0.7, **detail: Any) -> RuleState:
     return RuleState(True, tuple(ids), conf, detail or {"count": 1}, {"min_count": 1}, "pickup")
 
 
 QUIET = RuleState(False)
 
 
-def run(lifecycle: EventLifecycle, states: list[RuleState], start: float = 0.0) -> list:
+def run(lifecycle: EventLifecycle, states: list[RuleState], start: float = 0.0) -> list[EventRecord]:
     return [r for k, s in enumerate(states) if (r := lifecycle.step(s, meta(start + k * DT))) is not None]
 
 
-def test_new_update_end_share_one_id_and_carry_the_required_fields():
+def test_new_update_end_share_one_id_and_carry_the_required_fields() -> None:
     lc = EventLifecycle("cam1", "gate", "loitering", cooldown_s=10)
     states = [QUIET, firing(conf=0.6), firing(conf=0.9)] + [firing((1, 2), conf=0.5)] * 15 + [QUIET]
     records = run(lc, states)
@@ -48,7 +49,7 @@ def test_new_update_end_share_one_id_and_carry_the_required_fields():
     assert lc.active is None
 
 
-def test_updates_are_rate_limited_and_ignore_drifting_floats():
+def test_updates_are_rate_limited_and_ignore_drifting_floats() -> None:
     lc = EventLifecycle("cam1", "gate", "crowding", cooldown_s=0, update_interval_s=2.0)
     drifting = [firing(count=5, density=10.0 + k) for k in range(20)]
     assert [r.lifecycle for r in run(lc, drifting)] == ["new"]
@@ -58,33 +59,36 @@ def test_updates_are_rate_limited_and_ignore_drifting_floats():
     assert len(updates) == 2 and np.all(np.diff([r.t_s for r in updates]) >= 2.0)
 
 
-def test_active_tracks_the_event_in_progress():
+def test_active_tracks_the_event_in_progress() -> None:
     lc = EventLifecycle("cam1", "gate", "weapon", cooldown_s=0)
     run(lc, [firing(conf=0.6), firing((4,), conf=0.8)])
-    assert lc.active is not None and lc.active.track_ids == (4,) and lc.active.confidence == 0.8
+    active = lc.active
+    assert active is not None and active.track_ids == (4,) and active.confidence == 0.8
     end = lc.close(meta(1.0), "stream_end")
+    assert end is not None
     assert end.lifecycle == "end" and end.detail["end_reason"] == "stream_end" and lc.active is None
     assert lc.close(meta(1.2), "stream_end") is None
 
 
-def test_cooldown_suppresses_a_re_alarm_and_counts_it():
+def test_cooldown_suppresses_a_re_alarm_and_counts_it() -> None:
     lc = EventLifecycle("cam1", "gate", "weapon", cooldown_s=5.0)
     # fire 1 s, quiet 1 s, fire 1 s (suppressed), quiet, then fire again after the cooldown
     states = [firing()] * 5 + [QUIET] * 5 + [firing()] * 5 + [QUIET] * 20 + [firing()] * 2
     records = run(lc, states)
     assert [r.lifecycle for r in records] == ["new", "end", "new"]
     assert lc.suppressed == 1
-    assert records[2].start_s - records[1].end_s >= 5.0
+    ended = records[1].end_s
+    assert ended is not None and records[2].start_s - ended >= 5.0
 
 
-def test_alarm_still_firing_when_cooldown_runs_out_starts_then():
+def test_alarm_still_firing_when_cooldown_runs_out_starts_then() -> None:
     lc = EventLifecycle("cam1", "gate", "weapon", cooldown_s=2.0)
     records = run(lc, [firing(), QUIET] + [firing()] * 20)
     assert [r.lifecycle for r in records] == ["new", "end", "new"]
     assert records[2].start_s == 2.2 and lc.suppressed == 1
 
 
-def test_crowding_oscillating_around_threshold_gives_exactly_one_event():
+def test_crowding_oscillating_around_threshold_gives_exactly_one_event() -> None:
     people = [Detections(np.tile([[0, 0, 10, 10]], (n, 1)), np.full(n, 0.9), np.zeros(n)) for n in range(8)]
     rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), ["person"], 0.5)
     lc = EventLifecycle("cam1", "yard", "crowding", cooldown_s=60)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
-import cv2
 import numpy as np
 import pytest
 
@@ -14,7 +14,9 @@ from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.detector.parallel import ParallelDetector
-from tests.assets import image_assets_dir
+from tests.assets import load_image
+
+DetectBatch = Callable[[list[np.ndarray]], list[Detections]]
 
 
 def _same(a: Detections, b: Detections) -> bool:
@@ -22,7 +24,7 @@ def _same(a: Detections, b: Detections) -> bool:
 
 
 def test_parallel_batch_matches_one_session_in_frame_order(settings: Settings) -> None:
-    images = [cv2.imread(str(image_assets_dir() / name)) for name in ("bus.jpg", "zidane.jpg")]
+    images = [load_image(name) for name in ("bus.jpg", "zidane.jpg")]
     frames = [images[i % 2] for i in range(5)]  # uneven split over 2 workers: 2 + 3 frames
     single = load_detector(DetectorConfig(threads=1), settings.models_dir, settings.weights_dir)
     parallel = load_detector(DetectorConfig(threads=1, workers=2), settings.models_dir, settings.weights_dir)
@@ -40,12 +42,14 @@ def test_parallel_runs_sessions_on_separate_threads(settings: Settings) -> None:
     for worker in workers:
         run = worker.detect_batch
 
-        def spy(frames: list[np.ndarray], run=run) -> list[Detections]:
+        def spy(
+            frames: list[np.ndarray], run: Callable[[list[np.ndarray]], list[Detections]] = run
+        ) -> list[Detections]:
             seen.add(threading.current_thread().name)
             return run(frames)
 
         worker.detect_batch = spy  # type: ignore[method-assign]
-    frame = cv2.imread(str(image_assets_dir() / "bus.jpg"))
+    frame = load_image("bus.jpg")
     ParallelDetector(workers).detect_batch([frame, frame])
     assert len(seen) == 2 and all(name.startswith("detector") for name in seen)
 

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from gatewatch.vision.analytics_config import (
     WeeklyWindow,
 )
 from gatewatch.vision.detections import Detections
+from gatewatch.vision.rules.base import RuleState
 from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.rules.loitering import LoiteringRule
 from gatewatch.vision.rules.weapon import WeaponRule
@@ -41,21 +43,21 @@ def people(n: int, conf: float = 0.9) -> Detections:
     return dets([(50.0 * i, 400, PERSON, conf, i + 1) for i in range(n)])
 
 
-def frames(seconds: float, start: float = 0.0):
+def frames(seconds: float, start: float = 0.0) -> list[float]:
     return [start + k * DT for k in range(round(seconds / DT))]
 
 
 # ---------------------------------------------------------------- weapon
 
 
-def test_weapon_single_frame_blip_does_not_fire():
+def test_weapon_single_frame_blip_does_not_fire() -> None:
     rule = WeaponRule(WeaponRuleConfig(classes=["knife", "gun"], confirm_k=3, confirm_n=5), CLASSES)
     knife = dets([(100, 400, KNIFE, 0.8, 7)])
     states = [rule.observe(knife if k == 3 else Detections.empty(), meta(t), ()) for k, t in enumerate(frames(4))]
     assert not any(s.firing for s in states)
 
 
-def test_weapon_k_of_n_fires_then_clears_after_clear_s():
+def test_weapon_k_of_n_fires_then_clears_after_clear_s() -> None:
     rule = WeaponRule(WeaponRuleConfig(classes=["gun"], confirm_k=3, confirm_n=5, clear_s=1.0), CLASSES)
     gun = dets([(100, 400, GUN, 0.8, 7)])
     seen = [True, False, True, False, True, True]  # third sighting in five frames confirms
@@ -70,7 +72,7 @@ def test_weapon_k_of_n_fires_then_clears_after_clear_s():
     assert not any(f for t, f in quiet.items() if t - t_last >= 1.0 - 1e-9)
 
 
-def test_weapon_ignores_low_confidence_and_other_classes():
+def test_weapon_ignores_low_confidence_and_other_classes() -> None:
     rule = WeaponRule(WeaponRuleConfig(classes=["gun"], min_confidence=0.6, confirm_k=1, confirm_n=1), CLASSES)
     weak_gun_and_knife = dets([(100, 400, GUN, 0.4, -1), (200, 400, KNIFE, 0.9, -1)])
     assert not rule.observe(weak_gun_and_knife, meta(0.0), ()).firing
@@ -79,7 +81,9 @@ def test_weapon_ignores_low_confidence_and_other_classes():
 # ---------------------------------------------------------------- loitering
 
 
-def walk(rule: LoiteringRule, seconds: float, path, start: float = 0.0) -> list:
+def walk(
+    rule: LoiteringRule, seconds: float, path: Callable[[float], tuple[float, float, int] | None], start: float = 0.0
+) -> list[tuple[float, RuleState]]:
     """Feed one track whose (x, y, id) at time t is ``path(t)`` (None = not seen)."""
     states = []
     for t in frames(seconds, start):
@@ -94,7 +98,7 @@ def sway(t: float, track: int = 3) -> tuple[float, float, int]:
     return 300 + 60 * np.sin(t), 400.0, track
 
 
-def test_loitering_fires_after_dwell_not_before():
+def test_loitering_fires_after_dwell_not_before() -> None:
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, min_movement=0.3), CLASSES)
     states = walk(rule, 15, sway)
     assert not any(s.firing for t, s in states if t < 10 - 1e-9)
@@ -104,26 +108,26 @@ def test_loitering_fires_after_dwell_not_before():
     assert firing[-1].detail["loitering_ids"] == [3] and firing[-1].detail["dwell_s"] >= 14.5
 
 
-def test_loitering_grace_keeps_dwell_across_one_second_loss():
+def test_loitering_grace_keeps_dwell_across_one_second_loss() -> None:
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=2), CLASSES)
     states = walk(rule, 12, lambda t: None if 5 <= t < 6 else sway(t))
     assert next(t for t, s in states if s.firing) == pytest.approx(10.0)
 
 
-def test_loitering_new_id_near_vanished_track_inherits_entry_time():
+def test_loitering_new_id_near_vanished_track_inherits_entry_time() -> None:
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=2), CLASSES)
     states = walk(rule, 12, lambda t: None if 5 <= t < 5.6 else sway(t, 3 if t < 5 else 9))
     first = next((t, s) for t, s in states if s.firing)
     assert first[0] == pytest.approx(10.0) and first[1].track_ids == (9,)
 
 
-def test_loitering_loss_longer_than_grace_restarts_dwell():
+def test_loitering_loss_longer_than_grace_restarts_dwell() -> None:
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=1), CLASSES)
     states = walk(rule, 20, lambda t: None if 5 <= t < 7 else sway(t))
     assert next(t for t, s in states if s.firing) == pytest.approx(17.0)
 
 
-def test_static_false_positive_needs_min_movement_but_moving_person_fires():
+def test_static_false_positive_needs_min_movement_but_moving_person_fires() -> None:
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=5, min_movement=0.5), CLASSES)
     post = walk(rule, 20, lambda t: (600 + np.sin(7 * t), 400.0, 4))  # jitters a pixel, never moves
     assert not any(s.firing for _, s in post)
@@ -132,7 +136,7 @@ def test_static_false_positive_needs_min_movement_but_moving_person_fires():
     assert person[-1][1].firing
 
 
-def test_max_movement_restarts_dwell_for_someone_walking_through():
+def test_max_movement_restarts_dwell_for_someone_walking_through() -> None:
     def passer(t: float) -> tuple[float, float, int]:
         return 50 + 80 * t, 400.0, 5  # 0.8 box heights per second
 
@@ -145,18 +149,18 @@ def test_max_movement_restarts_dwell_for_someone_walking_through():
 # ---------------------------------------------------------------- crowding
 
 
-def crowd(rule: CrowdingRule, counts: list[int], windows=(), start: float = 0.0) -> list:
+def crowd(rule: CrowdingRule, counts: list[int], windows: tuple[str, ...] = (), start: float = 0.0) -> list[RuleState]:
     return [rule.observe(people(n), meta(start + k * DT), windows) for k, n in enumerate(counts)]
 
 
-def test_crowding_respects_min_duration():
+def test_crowding_respects_min_duration() -> None:
     rule = CrowdingRule(CrowdingRuleConfig(min_count=5, min_duration_s=2.0), CLASSES, area_fraction=0.25)
     states = crowd(rule, [5] * 15)
     assert next(k for k, s in enumerate(states) if s.firing) == 10  # 2.0 s after the first crowded frame
     assert states[-1].detail == {"count": 5, "peak_count": 5, "density": 20.0}
 
 
-def test_crowding_count_hovering_at_threshold_is_one_continuous_alarm():
+def test_crowding_count_hovering_at_threshold_is_one_continuous_alarm() -> None:
     rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0, clear_s=2.0), CLASSES, 0.5)
     pattern = [5, 4, 5, 5, 4, 4, 5, 3, 5, 4] * 6  # dips into the band, one-frame dips below it
     firing = [s.firing for s in crowd(rule, pattern)]
@@ -164,27 +168,27 @@ def test_crowding_count_hovering_at_threshold_is_one_continuous_alarm():
     assert starts == 1 and firing[-1]
 
 
-def test_crowding_band_dip_does_not_restart_the_timer_but_a_drop_below_clear_does():
+def test_crowding_band_dip_does_not_restart_the_timer_but_a_drop_below_clear_does() -> None:
     rule = CrowdingRule(CrowdingRuleConfig(min_count=5, hysteresis=1, min_duration_s=1.0), CLASSES, 0.5)
     assert crowd(rule, [5, 5, 4, 4, 5, 5])[-1].firing  # 1.0 s since the first 5
     rule.reset()
     assert not crowd(rule, [5, 5, 3, 5, 5, 5])[-1].firing  # 3 < clear level 4: timer restarted
 
 
-def test_crowding_ends_after_clear_s_below_clear_level():
+def test_crowding_ends_after_clear_s_below_clear_level() -> None:
     rule = CrowdingRule(CrowdingRuleConfig(min_count=3, min_duration_s=0, clear_s=1.0), CLASSES, 0.5)
     states = crowd(rule, [3, 3] + [1] * 8)
     assert [s.firing for s in states] == [True] * 7 + [False] * 3
 
 
-def test_crowding_density_threshold_folds_into_count():
+def test_crowding_density_threshold_folds_into_count() -> None:
     rule = CrowdingRule(CrowdingRuleConfig(min_count=2, min_density=20, min_duration_s=0), CLASSES, 0.25)
     assert rule.observe(people(4), meta(0), ()).firing is False  # density 16
     state = rule.observe(people(5), meta(0.2), ())
     assert state.firing and state.thresholds["count_threshold"] == 5
 
 
-def test_crowding_counts_detections_not_tracks_and_filters_confidence():
+def test_crowding_counts_detections_not_tracks_and_filters_confidence() -> None:
     rule = CrowdingRule(CrowdingRuleConfig(min_count=3, min_duration_s=0, min_confidence=0.5), CLASSES, 0.5)
     untracked = dets([(0, 400, PERSON, 0.9, -1), (50, 400, PERSON, 0.9, -1), (99, 400, PERSON, 0.9, 2)])
     state = rule.observe(untracked, meta(0), ())
@@ -199,7 +203,7 @@ PICKUP = ScheduleConfig(
 )
 
 
-def test_schedule_book_evaluates_in_local_timezone():
+def test_schedule_book_evaluates_in_local_timezone() -> None:
     book = ScheduleBook({"pickup": PICKUP})
     monday = dt.datetime(2024, 9, 2, 7, 45, tzinfo=dt.UTC)  # 15:45 in Shanghai
     assert book.active(monday) == ("pickup",)
@@ -209,7 +213,7 @@ def test_schedule_book_evaluates_in_local_timezone():
     assert book.active(dt.datetime(2024, 9, 2, 7, 45)) == ("pickup",)  # noqa: DTZ001 - naive is read as UTC
 
 
-def test_schedule_window_switches_crowding_thresholds():
+def test_schedule_window_switches_crowding_thresholds() -> None:
     config = CrowdingRuleConfig(min_count=10, min_duration_s=0, schedules={"pickup": CrowdingThresholds(min_count=4)})
     rule = CrowdingRule(config, CLASSES, 0.5)
     book = ScheduleBook({"pickup": PICKUP})
@@ -222,7 +226,7 @@ def test_schedule_window_switches_crowding_thresholds():
     assert not state.firing and state.schedule_window is None and state.thresholds["min_count"] == 10
 
 
-def test_unknown_class_names_name_the_field():
+def test_unknown_class_names_name_the_field() -> None:
     with pytest.raises(ValueError, match=r"zones\.gate\.weapon\.classes.*'rifle'.*person"):
         WeaponRule(WeaponRuleConfig(classes=["rifle"]), CLASSES, "zones.gate.weapon")
 

@@ -1,4 +1,5 @@
 import numpy as np
+from numpy.typing import ArrayLike
 
 from gatewatch.vision.analytics_config import TrackerConfig
 from gatewatch.vision.detections import Detections
@@ -8,7 +9,7 @@ PERSON, BAG = 0, 1
 DT = 0.2  # 5 detection frames per second
 
 
-def boxes(xyxy, conf=0.9, cls=PERSON) -> Detections:
+def boxes(xyxy: ArrayLike, conf: float = 0.9, cls: int = PERSON) -> Detections:
     xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
     n = len(xyxy)
     return Detections(xyxy, np.broadcast_to(np.float32(conf), n), np.broadcast_to(np.int32(cls), n))
@@ -19,13 +20,13 @@ def walker(x0: float, y0: float, vx: float, vy: float, t: float) -> list[float]:
     return [x, y, x + 40, y + 100]
 
 
-def test_box_iou_matches_hand_computation():
+def test_box_iou_matches_hand_computation() -> None:
     a = np.array([[0, 0, 10, 10]], float)
     b = np.array([[5, 0, 15, 10], [20, 20, 30, 30], [0, 0, 10, 10]], float)
     np.testing.assert_allclose(box_iou(a, b), [[50 / 150, 0.0, 1.0]])
 
 
-def test_greedy_match_takes_best_pairs_first():
+def test_greedy_match_takes_best_pairs_first() -> None:
     score = np.array([[0.9, 0.8], [0.85, 0.1]])
     rows, cols = greedy_match(score, 0.2)
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 0)]
@@ -33,7 +34,7 @@ def test_greedy_match_takes_best_pairs_first():
     assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 0), (1, 1)]
 
 
-def test_ids_confirm_after_min_hits_and_stay_stable_for_moving_boxes():
+def test_ids_confirm_after_min_hits_and_stay_stable_for_moving_boxes() -> None:
     tracker = ByteTracker(TrackerConfig(min_hits=2))
     walkers = [(100, 200, 60, 0), (400, 220, -50, 10), (700, 100, 0, 40)]
     seen: list[list[int]] = []
@@ -47,7 +48,7 @@ def test_ids_confirm_after_min_hits_and_stay_stable_for_moving_boxes():
     assert len(set(seen[1])) == 3 and min(seen[1]) >= 1
 
 
-def test_reacquire_after_one_second_gap_keeps_id():
+def test_reacquire_after_one_second_gap_keeps_id() -> None:
     tracker = ByteTracker(TrackerConfig(lost_s=2.0))
     w = (100, 200, 120, 0)  # brisk walk: moves more than its own width during the gap
     t = 0.0
@@ -61,7 +62,7 @@ def test_reacquire_after_one_second_gap_keeps_id():
     assert tracker.update(boxes([walker(*w, t)]), t).tracker_id.tolist() == [first]
 
 
-def test_reacquire_target_that_stopped_while_hidden():
+def test_reacquire_target_that_stopped_while_hidden() -> None:
     tracker = ByteTracker(TrackerConfig())
     for k in range(5):
         out = tracker.update(boxes([walker(100, 200, 120, 0, k * DT)]), k * DT)
@@ -71,7 +72,7 @@ def test_reacquire_target_that_stopped_while_hidden():
     assert tracker.update(boxes([stopped]), 2.0).tracker_id.tolist() == [first]
 
 
-def test_track_retires_after_lost_s():
+def test_track_retires_after_lost_s() -> None:
     tracker = ByteTracker(TrackerConfig(lost_s=1.0))
     box = [100, 100, 140, 200]
     tracker.update(boxes([box]), 0.0)
@@ -82,7 +83,7 @@ def test_track_retires_after_lost_s():
     assert again != [first] and again[0] > first
 
 
-def test_ids_do_not_jump_classes():
+def test_ids_do_not_jump_classes() -> None:
     tracker = ByteTracker(TrackerConfig())
     box = [100, 100, 140, 200]
     tracker.update(boxes([box]), 0.0)
@@ -94,7 +95,7 @@ def test_ids_do_not_jump_classes():
     assert out.tracker_id[0] not in (-1, person)
 
 
-def test_low_confidence_boxes_extend_live_tracks_but_never_start_one():
+def test_low_confidence_boxes_extend_live_tracks_but_never_start_one() -> None:
     tracker = ByteTracker(TrackerConfig(high_confidence=0.5))
     for k in range(3):
         out = tracker.update(boxes([[100 + 5 * k, 100, 140 + 5 * k, 200]], conf=0.8), k * DT)
@@ -106,7 +107,7 @@ def test_low_confidence_boxes_extend_live_tracks_but_never_start_one():
         assert tracker.update(boxes([[600, 100, 640, 200]], conf=0.2), 1.0 + k * DT).tracker_id.tolist() == [-1]
 
 
-def test_predicted_extrapolates_in_pixels_per_second():
+def test_predicted_extrapolates_in_pixels_per_second() -> None:
     tracker = ByteTracker(TrackerConfig())
     for k in range(5):
         out = tracker.update(boxes([walker(100, 200, 50, 0, k * DT)]), k * DT)
@@ -115,7 +116,7 @@ def test_predicted_extrapolates_in_pixels_per_second():
     np.testing.assert_allclose(predicted.xyxy[0], walker(100, 200, 50, 0, 1.3), atol=0.5)
 
 
-def test_ids_increase_monotonically_across_reset():
+def test_ids_increase_monotonically_across_reset() -> None:
     tracker = ByteTracker(TrackerConfig(min_hits=1))
     a = int(tracker.update(boxes([[0, 0, 10, 10]]), 0.0).tracker_id[0])
     tracker.reset()

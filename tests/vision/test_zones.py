@@ -16,7 +16,7 @@ def feet(points: np.ndarray) -> Detections:
     return Detections(xyxy, np.full(len(points), 0.9), np.zeros(len(points)))
 
 
-def test_membership_matches_cv2_point_polygon_test():
+def test_membership_matches_cv2_point_polygon_test() -> None:
     zones = [ZoneConfig(id="gate", polygon=CONCAVE), ZoneConfig(id="road", polygon=TRIANGLE)]
     zone_set = ZoneSet(zones, [], 1280, 720)
     rng = np.random.default_rng(7)
@@ -32,7 +32,7 @@ def test_membership_matches_cv2_point_polygon_test():
     assert 0 < inside.sum() < inside.size
 
 
-def test_masks_drop_anchors_inside():
+def test_masks_drop_anchors_inside() -> None:
     mask = [(0.0, 0.0), (0.5, 0.0), (0.5, 0.5), (0.0, 0.5)]
     zone_set = ZoneSet([], [mask], 200, 100)
     detections = feet(np.array([[50, 20], [150, 20], [50, 80], [99, 49]], np.float32))
@@ -40,7 +40,7 @@ def test_masks_drop_anchors_inside():
     assert zone_set.keep_unmasked(Detections.empty()).shape == (0,)
 
 
-def test_resize_rescales_polygons_and_area_fraction_is_resolution_free():
+def test_resize_rescales_polygons_and_area_fraction_is_resolution_free() -> None:
     zone = ZoneConfig(id="half", polygon=[(0, 0), (0.5, 0), (0.5, 1), (0, 1)])
     zone_set = ZoneSet([zone], [], 100, 100)
     assert abs(zone_set.area_fraction["half"] - 0.5) < 1e-9

@@ -79,10 +79,17 @@ class OnnxDetector:
     def _finish(self, found: Candidates, placement: Placement) -> Detections:
         xywh = np.concatenate([found.xyxy[:, :2], found.xyxy[:, 2:] - found.xyxy[:, :2]], axis=1)
         # Class-aware NMS in C++; top_k=0 means no cap: a crowd at the gate is 50+ people.
-        keep = cv2.dnn.NMSBoxesBatched(
-            xywh, found.score, found.class_id, self.confidence, self.nms_iou, eta=1.0, top_k=0
+        # OpenCV's stubs list Sequence parameters; the function takes (and is fed) arrays.
+        kept = cv2.dnn.NMSBoxesBatched(
+            xywh,  # type: ignore[arg-type]
+            found.score,  # type: ignore[arg-type]
+            found.class_id,  # type: ignore[arg-type]
+            self.confidence,
+            self.nms_iou,
+            eta=1.0,
+            top_k=0,
         )
-        keep = np.asarray(keep, dtype=np.intp).reshape(-1)
+        keep = np.asarray(kept, dtype=np.intp).reshape(-1)
         offset = np.array([placement.pad_x, placement.pad_y] * 2, np.float32)
         xyxy = (found.xyxy[keep] - offset) / np.float32(placement.scale)
         np.clip(xyxy[:, 0::2], 0, placement.width, out=xyxy[:, 0::2])

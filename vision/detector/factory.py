@@ -8,7 +8,7 @@ from typing import Literal
 
 from gatewatch.vision.detector import ultralytics, yolox
 from gatewatch.vision.detector.adapter import Adapter
-from gatewatch.vision.detector.detector import Detector, OnnxDetector
+from gatewatch.vision.detector.detector import OnnxDetector
 from gatewatch.vision.detector.errors import ModelError
 from gatewatch.vision.detector.session import ModelIO, create_session, describe, format_shape
 
@@ -29,7 +29,7 @@ def build_detector(
     threads: int,
     device: str = "cpu",
     name: str | None = None,
-) -> Detector:
+) -> OnnxDetector:
     """A ready detector; ``input_size`` is (width, height), ``name`` defaults to the file's stem.
 
     Raises ModelError when the file is not ONNX, its layout is not ``format``'s, or it disagrees with
