@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store import Role, lookup_api_key
 from gatewatch.store.api_keys import TOKEN_PREFIX
+from gatewatch.vision.errors import UserError
 
 COOKIE_NAME = "gatewatch_key"
 LOCAL = "local"
@@ -35,7 +36,7 @@ class Principal:
     role: Role | Literal["local"]
 
 
-class AuthError(Exception):
+class AuthError(UserError):
     """401 (no usable key) or 403 (the key's role may not do this); rendered as ErrorOut by the app."""
 
     def __init__(self, status_code: int, detail: str, required_roles: tuple[str, ...]) -> None:

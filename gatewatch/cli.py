@@ -12,13 +12,10 @@ from typing import Any
 
 from gatewatch.config.file import ConfigError, load_config
 from gatewatch.config.settings import get_settings
+from gatewatch.vision.errors import UserError
 
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
-
-
-class UserError(Exception):
-    """Bad input from the user: printed without a traceback."""
 
 
 def _start_time(text: str) -> dt.datetime:
@@ -135,21 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _known_errors() -> tuple[type[Exception], ...]:
-    from gatewatch.assets.models import ModelStoreError
-    from gatewatch.assets.samples import SampleError
-    from gatewatch.streams.decode import SourceError
-    from gatewatch.vision.detector.errors import ModelError
-
-    return (UserError, ConfigError, SourceError, ModelError, ModelStoreError, SampleError, ValueError)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except _known_errors() as exc:
+    except UserError as exc:  # the user's to fix: the message says what; anything else is a bug (traceback)
         print(f"gatewatch: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT if isinstance(exc, ConfigError) else EXIT_ERROR
     except KeyboardInterrupt:

@@ -32,6 +32,7 @@ from gatewatch.streams.camera import StateChange
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.runtime import Applied, Runtime
 from gatewatch.vision.detector import Detector
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Service:
         try:
             resolved = self.runtime_config(config)
         except SampleError as exc:  # LiveConfig refuses a change on ValueError, with the field path
-            raise ValueError(str(exc)) from exc
+            raise InvalidValue(str(exc)) from exc
         return self.runtime.apply(resolved)
 
     # -- lifecycle ---------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ import av
 import av.error
 import numpy as np
 
+from gatewatch.vision.errors import UserError
 
-class SourceError(Exception):
+
+class SourceError(UserError):
     """A source could not be opened or read; the message says which and why."""
 
 

@@ -33,6 +33,7 @@ from gatewatch.streams.scheduler import AnalysisSink, EventSink, Scheduler
 from gatewatch.vision.analytics_config import DetectorConfig, ScheduleConfig, TrackerConfig
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.detector import Detector
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.motion import MotionGate
 
 # Fields of a camera that only the analytics read: changing them keeps the camera's stream open.
@@ -82,11 +83,11 @@ class Applied:
 
 
 def build_analyzer(camera: CameraConfig, config: RuntimeConfig, class_names: Sequence[str]) -> CameraAnalyzer:
-    """The camera's analyzer; a ValueError names the field (``cameras.<id>.zones.<zone>...``)."""
+    """The camera's analyzer; an InvalidValue names the field (``cameras.<id>.zones.<zone>...``)."""
     try:
         return CameraAnalyzer(camera.id, camera.zones, camera.masks, class_names, config.tracker, config.schedules)
-    except ValueError as exc:
-        raise ValueError(f"cameras.{camera.id}.{exc}") from exc
+    except InvalidValue as exc:  # the config's fault; any other error is a bug and keeps its traceback
+        raise InvalidValue(f"cameras.{camera.id}.{exc}") from exc
 
 
 class Runtime:
@@ -100,7 +101,7 @@ class Runtime:
     ) -> None:
         cameras = [c for c in config.cameras if c.enabled]
         if not cameras:
-            raise ValueError("no enabled camera in the config")
+            raise InvalidValue("no enabled camera in the config")
         self.config = config
         self.detector = detector
         self._on_state = on_state
@@ -154,7 +155,7 @@ class Runtime:
             if self._stop.is_set():
                 raise RuntimeError("the runtime is stopped")
             if config.detector != self.config.detector or config.tracker != self.config.tracker:
-                raise ValueError("detector and tracker settings take effect on restart only")
+                raise InvalidValue("detector and tracker settings take effect on restart only")
             old = {c.id: c for c in self.config.cameras if c.enabled}
             new = {c.id: c for c in config.cameras if c.enabled}
             schedules_changed = config.schedules != self.config.schedules

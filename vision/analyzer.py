@@ -9,6 +9,7 @@ import numpy as np
 
 from gatewatch.vision.analytics_config import Point, ScheduleConfig, TrackerConfig, ZoneConfig
 from gatewatch.vision.detections import Detections
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.events import EventLifecycle
 from gatewatch.vision.rules.base import Rule
 from gatewatch.vision.rules.crowding import CrowdingRule
@@ -80,7 +81,7 @@ class CameraAnalyzer:
             if zone.crowding:
                 unknown = sorted(set(zone.crowding.schedules) - set(schedules))
                 if unknown:
-                    raise ValueError(
+                    raise InvalidValue(
                         f"{path}.crowding.schedules: unknown schedule(s) {unknown}; defined schedules are "
                         f"{sorted(schedules)}"
                     )

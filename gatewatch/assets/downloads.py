@@ -9,12 +9,14 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from gatewatch.vision.errors import UserError
+
 DOWNLOAD_TIMEOUT_S = 60.0
 
 log = logging.getLogger(__name__)
 
 
-class FetchError(OSError):
+class FetchError(UserError, OSError):
     """The download failed or produced a file with the wrong checksum; nothing was saved."""
 
 

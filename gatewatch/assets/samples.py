@@ -6,17 +6,18 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
 from gatewatch.config.settings import REPO_ROOT, Settings
 from gatewatch.vision.analytics_config import StrictModel
+from gatewatch.vision.errors import UserError
 
 SAMPLES_MANIFEST = REPO_ROOT / "sample_videos" / "manifest.toml"
 DOWNLOAD_CACHE = REPO_ROOT / ".cache" / "sample_videos"
 
 
-class SampleError(Exception):
+class SampleError(UserError):
     """A sample clip is unknown, missing, or not the file the manifest pins."""
 
 
@@ -32,8 +33,11 @@ class SamplesManifest(StrictModel):
 
 @lru_cache(maxsize=1)
 def samples_manifest(path: Path = SAMPLES_MANIFEST) -> SamplesManifest:
-    with path.open("rb") as handle:
-        return SamplesManifest.model_validate(tomllib.load(handle))
+    try:
+        with path.open("rb") as handle:
+            return SamplesManifest.model_validate(tomllib.load(handle))
+    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise SampleError(f"{path}: {exc}") from exc
 
 
 def resolve_sample(name: str, settings: Settings) -> Path:

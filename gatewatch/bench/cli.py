@@ -11,6 +11,7 @@ from typing import Any
 from gatewatch.bench.sources import BENCH_CLIPS, EncodeParams
 from gatewatch.config.settings import get_settings
 from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.errors import InvalidValue
 
 
 def _positive_float(text: str) -> float:
@@ -70,7 +71,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from gatewatch.bench.processes import BenchError
 
     if args.streams is None and not args.find_max:
-        raise ValueError("give --streams N, or --find-max to search for N")
+        raise InvalidValue("give --streams N, or --find-max to search for N")
     options = BenchOptions(
         streams=args.streams,
         find_max=args.find_max,

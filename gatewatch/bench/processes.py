@@ -18,13 +18,14 @@ import av
 import onnxruntime as ort
 
 from gatewatch.config.settings import REPO_ROOT
+from gatewatch.vision.errors import GatewatchError
 
 PEER_PYTHON = REPO_ROOT / ".venv-peer" / "bin" / "python"
 PEER_SCRIPT = REPO_ROOT / "bench" / "peer_ultralytics.py"
 START_ALLOWANCE_S = 120.0  # imports, model load, decoder start, and stopping, on a loaded machine
 
 
-class BenchError(Exception):
+class BenchError(GatewatchError):
     """A bench subprocess failed; the message carries the end of its stderr."""
 
 

@@ -35,6 +35,7 @@ from gatewatch.streams.replay import ReplayStep, replay
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.annotate import Annotator
 from gatewatch.vision.detector import Detector
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventRecord, EventType
 
 STAGES = ("decode", "detect", "analyze", "annotate", "encode")
@@ -52,13 +53,13 @@ def select_camera(config: GatewatchConfig, clip: Path, camera_id: str | None) ->
         for camera in config.cameras:
             if camera.id == camera_id:
                 return camera
-        raise ValueError(f"camera {camera_id!r} is not in the config (cameras: {', '.join(ids)})")
+        raise InvalidValue(f"camera {camera_id!r} is not in the config (cameras: {', '.join(ids)})")
     if len(config.cameras) == 1:
         return config.cameras[0]
     matches = [camera for camera in config.cameras if Path(camera.source).name == clip.name]
     if len(matches) == 1:
         return matches[0]
-    raise ValueError(
+    raise InvalidValue(
         f"cannot tell which camera {clip.name} belongs to: {len(matches)} cameras have it as source; "
         f"pass camera_id (cameras: {', '.join(ids)})"
     )
@@ -188,7 +189,7 @@ def _publish(temp: Path, out_dir: Path) -> None:
 
 def _utc(start_time: dt.datetime) -> dt.datetime:
     if start_time.tzinfo is None:
-        raise ValueError(f"start_time {start_time.isoformat()} has no UTC offset; pass an aware datetime")
+        raise InvalidValue(f"start_time {start_time.isoformat()} has no UTC offset; pass an aware datetime")
     return start_time.astimezone(dt.UTC)
 
 

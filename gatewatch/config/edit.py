@@ -17,11 +17,12 @@ from pydantic import ValidationError
 
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.streams.runtime import build_analyzer
+from gatewatch.vision.errors import UserError
 
 Loc = list[str | int]
 
 
-class ConfigRejected(Exception):
+class ConfigRejected(UserError):
     """The change would make an invalid config; ``issues`` are FastAPI-style ``{loc, msg, type}`` dicts."""
 
     def __init__(self, issues: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from gatewatch.config.schema import GatewatchConfig
+from gatewatch.vision.errors import UserError
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class ConfigIssue:
         return f"{self.path or '<root>'}{where}: {self.message}"
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     def __init__(self, source: str, issues: list[ConfigIssue]) -> None:
         self.source = source
         self.issues = issues

@@ -33,6 +33,7 @@ from gatewatch.config.schema import GatewatchConfig
 from gatewatch.store.running_config import load_running_config, save_running_config
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.vision.analytics_config import ScheduleConfig, ZoneConfig
+from gatewatch.vision.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,11 @@ Path = tuple[str, ...]  # ("cameras", <id>, "zones", <id>) or ("schedules", <nam
 Apply = Callable[[GatewatchConfig], object]  # makes the runtime match; raises ValueError to refuse
 
 
-class ConfigNotFound(LookupError):
+class ConfigNotFound(UserError, LookupError):
     """No camera, zone or schedule of that id."""
 
 
-class ConfigConflict(Exception):
+class ConfigConflict(UserError):
     """It exists already (create with a taken id)."""
 
 

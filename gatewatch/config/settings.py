@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gatewatch.vision.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -102,6 +104,16 @@ class Settings(BaseSettings):
         return self.data_dir / "snapshots"
 
 
+class SettingsError(UserError):
+    """A GATEWATCH_* environment variable holds a value the settings refuse."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"GATEWATCH_{'_'.join(str(p) for p in issue['loc']).upper()}: {issue['msg']}" for issue in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from exc

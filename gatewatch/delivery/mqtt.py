@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gatewatch.store import StoredRecord
+from gatewatch.vision.errors import InvalidValue
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class MqttPublisher:
 
     def status_topic(self, camera: str) -> str:
         if not camera or any(c in camera for c in "/+#"):
-            raise ValueError(f"camera id {camera!r} cannot be an MQTT topic level")
+            raise InvalidValue(f"camera id {camera!r} cannot be an MQTT topic level")
         return f"{self.prefix}/{camera}/status"
 
     def start(self) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.tables import ApiKeyRow
 from gatewatch.store.types import Role
+from gatewatch.vision.errors import InvalidValue
 
 TOKEN_PREFIX = "gw_"  # makes a leaked key recognisable to secret scanners and to people
 ROLES = frozenset(get_args(Role))
@@ -43,7 +44,7 @@ def _info(row: ApiKeyRow) -> ApiKeyInfo:
 def create_api_key(sessions: sessionmaker[Session], name: str, role: Role) -> tuple[ApiKeyInfo, str]:
     """Returns the key's record and its token; the token cannot be recovered later."""
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; expected one of {sorted(ROLES)}")
+        raise InvalidValue(f"unknown role {role!r}; expected one of {sorted(ROLES)}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiKeyRow(name=name, role=role, token_sha256=hash_token(token), created_at=dt.datetime.now(dt.UTC))
     with sessions.begin() as session:

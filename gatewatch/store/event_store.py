@@ -33,6 +33,7 @@ from gatewatch.store.types import (
     OperatorState,
     StoredRecord,
 )
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class EventStore:
     def act(self, event_id: str, action: Action, actor: str, note: str | None = None) -> StoredRecord:
         """Apply an operator action; it is also appended as a record, so it travels the alarm's channels."""
         if action not in TRANSITIONS["open"]:
-            raise ValueError(f"unknown action {action!r}; expected one of {sorted(TRANSITIONS['open'])}")
+            raise InvalidValue(f"unknown action {action!r}; expected one of {sorted(TRANSITIONS['open'])}")
         at = _now()
         with self._write_lock, self.sessions.begin() as session:
             row = session.get(EventRow, event_id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gatewatch.store.convert import subscription_view
 from gatewatch.store.tables import SubscriptionRow
 from gatewatch.store.types import SubscriptionNotFound, SubscriptionView
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventType
 
 SECRET_PREFIX = "whsec_"  # Standard Webhooks secret format: whsec_<base64 of the key bytes>
@@ -31,9 +32,9 @@ def _check_url(url: str) -> str:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:  # e.g. control characters: the caller's input, not our failure
-        raise ValueError(f"invalid webhook url {url!r}: {exc}") from exc
+        raise InvalidValue(f"invalid webhook url {url!r}: {exc}") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"webhook url must be http(s)://host/...: {url!r}")
+        raise InvalidValue(f"webhook url must be http(s)://host/...: {url!r}")
     return url
 
 
@@ -41,9 +42,9 @@ def _check_secret(secret: str) -> str:
     try:
         key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
     except binascii.Error as exc:
-        raise ValueError("webhook secret must be whsec_<base64>") from exc
+        raise InvalidValue("webhook secret must be whsec_<base64>") from exc
     if not secret.startswith(SECRET_PREFIX) or len(key) < 24:
-        raise ValueError("webhook secret must be whsec_<base64> of at least 24 bytes")
+        raise InvalidValue("webhook secret must be whsec_<base64> of at least 24 bytes")
     return secret
 
 
@@ -52,7 +53,7 @@ def _check_types(event_types: Sequence[str] | None) -> list[str] | None:
         return None
     unknown = set(event_types) - EVENT_TYPES
     if unknown or not event_types:
-        raise ValueError(f"event types must be a non-empty subset of {sorted(EVENT_TYPES)}, or None for all")
+        raise InvalidValue(f"event types must be a non-empty subset of {sorted(EVENT_TYPES)}, or None for all")
     return sorted(set(event_types))
 
 

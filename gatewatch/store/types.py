@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from gatewatch.vision.errors import UserError
+
 OperatorState = Literal["open", "acknowledged", "dismissed", "resolved"]
 Action = Literal["acknowledged", "dismissed", "resolved"]
 RecordKind = Literal["lifecycle", "action"]
@@ -13,7 +15,7 @@ DeliveryState = Literal["pending", "delivered", "failed"]
 Role = Literal["viewer", "operator", "admin", "alarm"]
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """Base of the store's errors."""
 
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gatewatch.vision.detections import Detections
+from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import FrameMeta
 
 
@@ -38,7 +39,9 @@ def resolve_classes(names: Sequence[str], class_names: Sequence[str], field_path
     index = {name: i for i, name in enumerate(class_names)}
     unknown = [name for name in names if name not in index]
     if unknown:
-        raise ValueError(f"{field_path}: unknown class name(s) {unknown}; the model's classes are {list(class_names)}")
+        raise InvalidValue(
+            f"{field_path}: unknown class name(s) {unknown}; the model's classes are {list(class_names)}"
+        )
     table = np.zeros(len(class_names), bool)
     table[[index[name] for name in names]] = True
     return table
