@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import cv2
 
+from gatewatch.snapshots import JPEG_QUALITY
 from gatewatch.streams.camera import CapturedFrame
 from gatewatch.vision.analyzer import FrameAnalysis
 from gatewatch.vision.annotate import Annotator
 
-JPEG_QUALITY = 80  # OpenCV's default 95 doubles the bytes for no visible gain on CCTV footage
 BOUNDARY = "gatewatch-frame"
 POLL_S = 0.02  # how often a waiting viewer looks for a newer frame (a cheap int compare)
 

@@ -8,7 +8,6 @@ the webhook worker's wake-up) see it, so nothing is ever delivered that is not s
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from gatewatch.delivery import OutboxWorker, RetryPolicy
 from gatewatch.delivery.mqtt_bridge import MqttBridge
 from gatewatch.live_view import FrameHub
 from gatewatch.service_metrics import DELIVERIES, count_stored
+from gatewatch.snapshots import snapshot_name
 from gatewatch.store import EventStore
 from gatewatch.store.recovery import end_interrupted_events
 from gatewatch.streams.camera import StateChange
@@ -36,11 +36,6 @@ from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
-
-
-def snapshot_name(event_id: str) -> str:
-    """Snapshot path relative to data_dir; event ids are uuid hex, but never trust a name into a path."""
-    return f"snapshots/{re.sub(r'[^A-Za-z0-9_.-]', '_', event_id)}.jpg"
 
 
 class Service:

@@ -11,6 +11,7 @@ from gatewatch.vision.analytics_config import (
     StrictModel,
     ValidPolygon,
     ZoneConfig,
+    first_duplicate,
 )
 from gatewatch.vision.motion import MotionGateConfig
 
@@ -85,9 +86,7 @@ class CameraConfig(StrictModel):
 
     @model_validator(mode="after")
     def _unique_zone_ids(self) -> CameraConfig:
-        seen: set[str] = set()
-        for zone in self.zones:
-            if zone.id in seen:
-                raise ValueError(f"zone id {zone.id!r} appears twice in camera {self.id!r}")
-            seen.add(zone.id)
+        twice = first_duplicate(zone.id for zone in self.zones)
+        if twice is not None:
+            raise ValueError(f"zone id {twice!r} appears twice in camera {self.id!r}")
         return self

@@ -7,7 +7,8 @@ in a YAML file is an error with its field path, never a silently ignored setting
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from collections.abc import Iterable
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -15,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    field_validator,
     model_validator,
 )
 
@@ -51,6 +51,38 @@ def check_polygon(points: list[Point]) -> list[Point]:
 
 # Point count, frame bounds, self-intersection and area, checked wherever a polygon is configured.
 ValidPolygon = Annotated[Polygon, Field(min_length=3), AfterValidator(check_polygon)]
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
+# An IANA time zone name (Asia/Shanghai), checked against the tz database wherever one is configured.
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_timezone)]
+
+
+def first_duplicate(ids: Iterable[str]) -> str | None:
+    """The first id that appears a second time, or None when all are unique."""
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            return item
+        seen.add(item)
+    return None
+
+
+class RuleConfig(StrictModel):
+    """A rule's settings. ``thresholds()`` are the values in force, reported with every event it raises."""
+
+    # Settings that say what the rule watches or how it re-alarms, not when it fires.
+    NOT_THRESHOLDS: ClassVar[frozenset[str]] = frozenset({"classes", "cooldown_s", "schedules"})
+
+    def thresholds(self) -> dict[str, Any]:
+        return {name: value for name, value in self if name not in self.NOT_THRESHOLDS}
 
 
 # ---------------------------------------------------------------- detector / tracker
@@ -101,23 +133,14 @@ class WeeklyWindow(StrictModel):
 
 
 class ScheduleConfig(StrictModel):
-    timezone: str = Field("Asia/Shanghai", description="IANA timezone the window times are in.")
+    timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone the window times are in.")
     windows: list[WeeklyWindow] = Field(min_length=1, description="Weekly time windows.")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA timezone {value!r}") from exc
-        return value
 
 
 # ---------------------------------------------------------------- rules
 
 
-class WeaponRuleConfig(StrictModel):
+class WeaponRuleConfig(RuleConfig):
     classes: list[str] = Field(
         min_length=1, description="Model class names treated as weapons (must exist in the model's classes)."
     )
@@ -136,7 +159,7 @@ class WeaponRuleConfig(StrictModel):
         return self
 
 
-class LoiteringRuleConfig(StrictModel):
+class LoiteringRuleConfig(RuleConfig):
     classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1, description="Classes that loiter.")
     min_confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score counted.")
     dwell_s: float = Field(60.0, gt=0.0, le=86400.0, description="Seconds a track must stay in the zone to alarm.")
@@ -160,7 +183,7 @@ class LoiteringRuleConfig(StrictModel):
     cooldown_s: float = Field(60.0, ge=0.0, le=86400.0, description="Seconds after an end before the zone re-alarms.")
 
 
-class CrowdingThresholds(StrictModel):
+class CrowdingThresholds(RuleConfig):
     min_count: int = Field(ge=1, le=10000, description="People in the zone at or above which it is crowded.")
     min_density: float | None = Field(
         None,
@@ -171,6 +194,9 @@ class CrowdingThresholds(StrictModel):
 
 
 class CrowdingRuleConfig(CrowdingThresholds):
+    # hysteresis is reported as the clear level it gives (``clear_below``).
+    NOT_THRESHOLDS: ClassVar[frozenset[str]] = RuleConfig.NOT_THRESHOLDS | {"hysteresis"}
+
     classes: list[str] = Field(default_factory=lambda: ["person"], min_length=1, description="Classes counted.")
     min_confidence: float = Field(0.3, ge=0.01, le=1.0, description="Minimum detector score counted.")
     min_duration_s: float = Field(3.0, ge=0.0, le=3600.0, description="Seconds the zone must stay crowded to alarm.")

@@ -9,12 +9,10 @@ import numpy as np
 
 from gatewatch.vision.analytics_config import Point, ScheduleConfig, TrackerConfig, ZoneConfig
 from gatewatch.vision.detections import Detections
-from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.events import EventLifecycle
 from gatewatch.vision.rules.base import Rule
 from gatewatch.vision.rules.crowding import CrowdingRule
-from gatewatch.vision.rules.loitering import LoiteringRule
-from gatewatch.vision.rules.weapon import WeaponRule
+from gatewatch.vision.rules.registry import build_rules
 from gatewatch.vision.schedule import ScheduleBook
 from gatewatch.vision.tracker import ByteTracker
 from gatewatch.vision.types import EventRecord, EventType, FrameMeta
@@ -44,8 +42,8 @@ class _Watch:
 class CameraAnalyzer:
     """Everything one camera's detections go through. Pure: no I/O, no clocks but ``FrameMeta``.
 
-    Class names are checked and resolved here, once; a name the model does not know is a
-    ``ValueError`` naming the config field (e.g. ``zones.gate.weapon.classes``).
+    Class names are checked and resolved here, once; a name the model does not know is an
+    ``InvalidValue`` naming the config field (e.g. ``zones.gate.weapon.classes``).
     """
 
     def __init__(
@@ -70,28 +68,14 @@ class CameraAnalyzer:
         self._count_min_conf = np.zeros(len(zones), np.float32)
         persons = [i for i, name in enumerate(class_names) if name == "person"]
         for z, zone in enumerate(zones):
-            path = f"zones.{zone.id}"
-            if zone.weapon:
-                weapon = WeaponRule(zone.weapon, class_names, f"{path}.weapon")
-                self._watch(zone, z, "weapon", weapon, zone.weapon.cooldown_s)
-            if zone.loitering:
-                loitering = LoiteringRule(zone.loitering, class_names, f"{path}.loitering")
-                self._watch(zone, z, "loitering", loitering, zone.loitering.cooldown_s)
             self._count_table[z, persons] = True
-            if zone.crowding:
-                unknown = sorted(set(zone.crowding.schedules) - set(schedules))
-                if unknown:
-                    raise InvalidValue(
-                        f"{path}.crowding.schedules: unknown schedule(s) {unknown}; defined schedules are "
-                        f"{sorted(schedules)}"
-                    )
-                crowding = CrowdingRule(
-                    zone.crowding, class_names, self.zone_set.area_fraction[zone.id], f"{path}.crowding"
-                )
-                self._watch(zone, z, "crowding", crowding, zone.crowding.cooldown_s)
-                # The zone count is the crowding rule's count.
-                self._count_table[z] = crowding.classes
-                self._count_min_conf[z] = zone.crowding.min_confidence
+            for kind, rule, cooldown_s in build_rules(
+                zone, class_names, self.zone_set.area_fraction[zone.id], schedules
+            ):
+                self._watch(zone, z, kind, rule, cooldown_s)
+                if isinstance(rule, CrowdingRule):  # the zone count is the crowding rule's count
+                    self._count_table[z] = rule.classes
+                    self._count_min_conf[z] = rule.rule.min_confidence
         self._counts = dict.fromkeys(self.zone_set.zone_ids, 0)
 
     def _watch(self, zone: ZoneConfig, zone_index: int, kind: EventType, rule: Rule, cooldown_s: float) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from tqdm import tqdm
 from gatewatch.assets.models import load_detector
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
+from gatewatch.snapshots import JPEG_QUALITY, snapshot_name
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.decode import SourceError, StreamInfo, VideoReader
 from gatewatch.streams.replay import ReplayStep, replay
@@ -42,7 +42,6 @@ STAGES = ("decode", "detect", "analyze", "annotate", "encode")
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 OUTPUTS = ("annotated.mp4", "snapshots", "events.jsonl", "summary.json")  # publish order: summary last
 MIN_DECODED_FRACTION = 0.9  # below this share of the declared frames the file is cut short, not just imprecise
-JPEG_QUALITY = 85
 X264_OPTIONS = {"preset": "veryfast", "crf": "23"}  # ~3x cheaper than "medium", still sharp for review
 
 
@@ -126,10 +125,6 @@ class VideoEncoder:
         self._container.close()
 
 
-def _file_safe(event_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", event_id)
-
-
 class OutputWriter:
     """Writes one run's files into ``folder``: event lines as they happen, snapshots, video, summary."""
 
@@ -158,7 +153,7 @@ class OutputWriter:
             self.events_written += len(records)
 
     def _snapshot(self, record: EventRecord, annotated: np.ndarray) -> None:
-        relative = f"snapshots/{_file_safe(record.id)}.jpg"
+        relative = snapshot_name(record.id)
         (self.folder / "snapshots").mkdir(exist_ok=True)
         if not cv2.imwrite(str(self.folder / relative), annotated, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
             raise OSError(f"could not write snapshot {self.folder / relative}")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from gatewatch.streams.camera_config import CameraConfig
-from gatewatch.vision.analytics_config import DetectorConfig, ScheduleConfig, StrictModel, TrackerConfig
+from gatewatch.vision.analytics_config import (
+    DetectorConfig,
+    ScheduleConfig,
+    StrictModel,
+    TrackerConfig,
+    first_duplicate,
+)
 
 
 class GatewatchConfig(StrictModel):
@@ -18,11 +24,10 @@ class GatewatchConfig(StrictModel):
 
     @model_validator(mode="after")
     def _references(self) -> GatewatchConfig:
-        seen: set[str] = set()
+        twice = first_duplicate(camera.id for camera in self.cameras)
+        if twice is not None:
+            raise ValueError(f"camera id {twice!r} appears twice")
         for camera in self.cameras:
-            if camera.id in seen:
-                raise ValueError(f"camera id {camera.id!r} appears twice")
-            seen.add(camera.id)
             for zone in camera.zones:
                 if zone.crowding is None:
                     continue

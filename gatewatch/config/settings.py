@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gatewatch.vision.analytics_config import TimeZoneName
 from gatewatch.vision.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -75,18 +75,7 @@ class Settings(BaseSettings):
         description="First MQTT topic level: <prefix>/events and <prefix>/<camera>/status.",
     )
     mjpeg_max_fps: float = Field(10.0, gt=0.0, le=60.0, description="Highest frame rate an MJPEG viewer may ask for.")
-    timezone: str = Field(
-        "Asia/Shanghai", min_length=1, max_length=64, description="IANA time zone the console displays times in."
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+    timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone the console displays times in.")
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> Settings:

@@ -90,7 +90,7 @@ def test_bad_timezone_and_window_order() -> None:
         'start: "16:00", end: "17:30"', 'start: "17:30", end: "16:00"'
     )
     problems = issues_of(text)
-    assert any(p[0] == "schedules.pickup.timezone" and "unknown IANA timezone" in p[2] for p in problems)
+    assert any(p[0] == "schedules.pickup.timezone" and "unknown IANA time zone" in p[2] for p in problems)
     assert any(p[0] == "schedules.pickup.windows.1" and "must be after start" in p[2] for p in problems)
 
 

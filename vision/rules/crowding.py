@@ -65,14 +65,12 @@ class CrowdingRule:
             track_ids=tracked_ids(counted),
             confidence=peak_confidence(counted),
             detail={"count": count, "peak_count": self._peak, "density": round(count / self.area_fraction, 2)},
+            # The window's limits replace the base ones; the levels they give are reported beside them.
             thresholds={
-                "min_count": limits.min_count,
-                "min_density": limits.min_density,
+                **rule.thresholds(),
+                **limits.thresholds(),
                 "count_threshold": need,
                 "clear_below": clear_level,
-                "min_duration_s": rule.min_duration_s,
-                "clear_s": rule.clear_s,
-                "min_confidence": rule.min_confidence,
             },
             schedule_window=window,
         )

@@ -35,13 +35,7 @@ class LoiteringRule:
     def __init__(self, rule: LoiteringRuleConfig, class_names: Sequence[str], field_path: str = "loitering") -> None:
         self.rule = rule
         self._classes = resolve_classes(rule.classes, class_names, f"{field_path}.classes")
-        self._thresholds = {
-            "dwell_s": rule.dwell_s,
-            "grace_s": rule.grace_s,
-            "min_movement": rule.min_movement,
-            "max_movement": rule.max_movement,
-            "min_confidence": rule.min_confidence,
-        }
+        self._thresholds = rule.thresholds()
         self.reset()
 
     def reset(self) -> None:

@@ -21,12 +21,7 @@ class WeaponRule:
     def __init__(self, rule: WeaponRuleConfig, class_names: Sequence[str], field_path: str = "weapon") -> None:
         self.rule = rule
         self._classes = resolve_classes(rule.classes, class_names, f"{field_path}.classes")
-        self._thresholds = {
-            "min_confidence": rule.min_confidence,
-            "confirm_k": rule.confirm_k,
-            "confirm_n": rule.confirm_n,
-            "clear_s": rule.clear_s,
-        }
+        self._thresholds = rule.thresholds()
         self.reset()
 
     def reset(self) -> None:
