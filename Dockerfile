@@ -13,15 +13,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 # Dependencies first so code edits do not reinstall onnxruntime/opencv/av.
 COPY pyproject.toml setup.py README.md ./
-RUN mkdir -p gatewatch vision streams api \
+RUN mkdir -p gatewatch vision streams api models sample_videos \
  && touch gatewatch/__init__.py vision/__init__.py streams/__init__.py api/__init__.py \
+          models/__init__.py sample_videos/__init__.py \
  && pip install --no-cache-dir -e . \
- && rm -rf gatewatch vision streams api
+ && rm -rf gatewatch vision streams api models sample_videos
 COPY gatewatch ./gatewatch
 COPY vision ./vision
 COPY streams ./streams
 COPY api ./api
-COPY models/manifest.toml ./models/manifest.toml
+COPY models/__init__.py models/manifest.toml ./models/
 COPY sample_videos ./sample_videos
 
 # /app/.cache: clips missing from /samples are downloaded there (by manifest URL, sha256-checked).

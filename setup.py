@@ -9,9 +9,11 @@ no edit anywhere.
 from setuptools import find_packages, setup
 
 LAYERS = {"gatewatch.vision": "vision", "gatewatch.streams": "streams", "gatewatch.api": "api"}
+# Data folders that stay at the top level, shipped as package data (see gatewatch/packaged/__init__.py).
+DATA = {"gatewatch.packaged.models": "models", "gatewatch.packaged.sample_videos": "sample_videos"}
 
 packages = find_packages(include=["gatewatch", "gatewatch.*"])
 for name, folder in LAYERS.items():
     packages += [name, *(f"{name}.{sub}" for sub in find_packages(folder))]
 
-setup(packages=packages, package_dir=LAYERS)
+setup(packages=[*packages, *DATA], package_dir={**LAYERS, **DATA})

@@ -15,7 +15,8 @@ import numpy as np
 
 IMAGES = ("bus.jpg", "zidane.jpg")
 WHEEL = "ultralytics==8.4.190"
-CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "assets"  # gitignored
+REPO = Path(__file__).resolve().parents[1]  # the checkout the tests run from
+CACHE_DIR = REPO / ".cache" / "assets"  # gitignored
 
 
 def image_assets_dir() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,9 +12,18 @@ from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.config.settings import Settings, get_settings
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector
+from tests.assets import REPO
 from tests.mqtt_broker import Broker
 from tests.rtsp_server import RtspServer, prepare_clip
 from tests.webhook_receiver import Receiver, serve_receivers
+
+# A development machine keeps the real models and clips beside the checkout (../shared, see the README);
+# the settings take them from there unless GATEWATCH_MODELS_DIR / GATEWATCH_SAMPLES_DIR say otherwise.
+# Set in the environment, so the CLI subprocesses that tests start find them too.
+SHARED = REPO.parent / "shared"
+for variable, folder in (("GATEWATCH_MODELS_DIR", "models"), ("GATEWATCH_SAMPLES_DIR", "sample_videos")):
+    if (SHARED / folder).is_dir():
+        os.environ.setdefault(variable, str(SHARED / folder))
 
 
 @pytest.fixture(scope="session")

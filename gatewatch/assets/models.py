@@ -16,14 +16,14 @@ from pydantic import (
     model_validator,
 )
 
+from gatewatch import packaged
 from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
-from gatewatch.config.settings import REPO_ROOT
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector, ModelError, ModelFormat, build_detector
 from gatewatch.vision.detector.parallel import ParallelDetector
 
-DEFAULT_MANIFEST = REPO_ROOT / "models" / "manifest.toml"
-DEFAULT_WEIGHTS_DIR = REPO_ROOT / "models" / "weights"
+DEFAULT_MANIFEST = packaged.models_manifest()
+DEFAULT_WEIGHTS_DIR = Path("models", "weights")  # in the current directory, as Settings.weights_dir's default
 
 
 class ModelStoreError(ModelError):

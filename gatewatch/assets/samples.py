@@ -8,13 +8,13 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from gatewatch import packaged
 from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
-from gatewatch.config.settings import REPO_ROOT, Settings
+from gatewatch.config.settings import Settings
 from gatewatch.vision.analytics_config import StrictModel
 from gatewatch.vision.errors import UserError
 
-SAMPLES_MANIFEST = REPO_ROOT / "sample_videos" / "manifest.toml"
-DOWNLOAD_CACHE = REPO_ROOT / ".cache" / "sample_videos"
+SAMPLES_MANIFEST = packaged.sample_videos_dir() / "manifest.toml"
 
 
 class SampleError(UserError):
@@ -45,7 +45,8 @@ def resolve_sample(name: str, settings: Settings) -> Path:
     entry = samples_manifest().clips.get(name)
     if entry is None:
         raise SampleError(f"unknown sample clip {name!r}; known: {', '.join(samples_manifest().clips)}")
-    for folder in (settings.samples_dir, DOWNLOAD_CACHE):
+    download_cache = settings.cache_dir / "sample_videos"
+    for folder in (settings.samples_dir, download_cache):
         path = folder / name
         if path.is_file():
             if sha256_of(path) != entry.sha256:
@@ -57,7 +58,7 @@ def resolve_sample(name: str, settings: Settings) -> Path:
             "set GATEWATCH_SAMPLES_DIR to the folder that holds it"
         )
     try:
-        return fetch_checked(entry.url, entry.sha256, DOWNLOAD_CACHE / name)
+        return fetch_checked(entry.url, entry.sha256, download_cache / name)
     except FetchError as exc:
         raise SampleError(f"sample clip {name}: {exc}") from exc
 

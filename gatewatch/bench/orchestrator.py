@@ -97,7 +97,7 @@ class _Bench:
         self.options, self.settings, self.say = options, settings, say
         self.encode = EncodeParams(max_seconds=options.source_seconds)
         say("preparing 1280x720 25 fps sources (cached after the first run)")
-        self.sources = prepare_sources(settings.samples_dir, self.encode, options.clips)
+        self.sources = prepare_sources(settings.samples_dir, self.encode, options.clips, settings.cache_dir / "bench")
         models = [options.model] + ([PEER_MODEL] if peer_problem is None and options.model != PEER_MODEL else [])
         say(f"ceilings: bare decode of {len(self.sources)} clips, bare inference of {', '.join(models)}")
         self.ceilings = run_ceilings(self.sources, models, options.threads)

@@ -17,11 +17,12 @@ from typing import Any
 import av
 import onnxruntime as ort
 
-from gatewatch.config.settings import REPO_ROOT
 from gatewatch.vision.errors import GatewatchError
 
-PEER_PYTHON = REPO_ROOT / ".venv-peer" / "bin" / "python"
-PEER_SCRIPT = REPO_ROOT / "bench" / "peer_ultralytics.py"
+# The peer (Ultralytics) runs from a checkout: its venv and script are where bench/README.md puts them,
+# relative to the current directory (the repository root).
+PEER_PYTHON = Path(".venv-peer", "bin", "python")
+PEER_SCRIPT = Path("bench", "peer_ultralytics.py")
 START_ALLOWANCE_S = 120.0  # imports, model load, decoder start, and stopping, on a loaded machine
 
 
@@ -31,7 +32,7 @@ class BenchError(GatewatchError):
 
 def _run_json(argv: list[str], timeout_s: float, what: str) -> dict[str, Any]:
     try:
-        done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout_s, check=False)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"{what}: no result within {timeout_s:.0f} s") from exc
     lines = done.stdout.strip().splitlines()

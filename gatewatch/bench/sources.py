@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gatewatch.assets.downloads import sha256_of
-from gatewatch.config.settings import REPO_ROOT
 
-CACHE_DIR = REPO_ROOT / ".cache" / "bench"
+CACHE_DIR = Path(".cache", "bench")  # in the current directory, as Settings.cache_dir's default
 # Clips that move (people walking, a bottle carried) at different sizes; stream i gets clip i mod 4.
 BENCH_CLIPS = ("vtest.avi", "one-by-one-person-detection.mp4", "bottle-detection.mp4", "car-detection.mp4")
 
@@ -70,13 +69,16 @@ def _key(params: EncodeParams) -> str:
 
 
 def prepare_sources(
-    samples_dir: Path, params: EncodeParams = EncodeParams(), clips: tuple[str, ...] = BENCH_CLIPS
+    samples_dir: Path,
+    params: EncodeParams = EncodeParams(),
+    clips: tuple[str, ...] = BENCH_CLIPS,
+    cache_dir: Path = CACHE_DIR,
 ) -> list[Path]:
     """The ``clips`` found in ``samples_dir``, transcoded; at least one must exist."""
     present = [samples_dir / name for name in clips if (samples_dir / name).is_file()]
     if not present:
         raise FileNotFoundError(f"none of the bench clips ({', '.join(clips)}) is in {samples_dir}")
-    return [prepare_source(path, params) for path in present]
+    return [prepare_source(path, params, cache_dir) for path in present]
 
 
 def probe(path: Path) -> dict[str, object]:

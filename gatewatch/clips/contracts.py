@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gatewatch.config.settings import REPO_ROOT
+from gatewatch import packaged
 from gatewatch.vision.analytics_config import StrictModel
 
-CONTRACTS_DIR = REPO_ROOT / "sample_videos"
+CONTRACTS_DIR = packaged.sample_videos_dir()
 EventType = Literal["weapon", "loitering", "crowding"]
 
 

@@ -8,41 +8,32 @@ from pathlib import Path
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gatewatch import packaged
 from gatewatch.vision.analytics_config import TimeZoneName
 from gatewatch.vision.errors import UserError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED = REPO_ROOT.parent / "shared"
-
-
-def _default_models_dir() -> Path:
-    shared = SHARED / "models"
-    return shared if shared.is_dir() else REPO_ROOT / "models" / "weights"
-
-
-def _default_samples_dir() -> Path:
-    shared = SHARED / "sample_videos"
-    return shared if shared.is_dir() else REPO_ROOT / ".cache" / "sample_videos"
+# Folders given as relative paths (the defaults are) are inside ``home``.
+HOME_RELATIVE = ("models_dir", "weights_dir", "samples_dir", "data_dir", "cache_dir")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWATCH_", extra="forbid")
 
-    models_dir: Path = Field(
-        default_factory=_default_models_dir,
-        description="Where model weights are looked up first (default ../shared/models when it exists).",
+    home: Path = Field(
+        default_factory=Path.cwd,
+        description="Working folder: relative paths below are inside it (default: the current directory).",
     )
+    models_dir: Path = Field(Path("models/weights"), description="Where model weights are looked up first.")
     weights_dir: Path = Field(
-        REPO_ROOT / "models" / "weights",
-        description="Gitignored folder where downloaded weights are stored and looked up second.",
+        Path("models/weights"), description="Where downloaded weights are stored and looked up second."
     )
-    manifest: Path = Field(REPO_ROOT / "models" / "manifest.toml", description="Model manifest file.")
-    samples_dir: Path = Field(
-        default_factory=_default_samples_dir,
-        description="Recorded sample clips (default ../shared/sample_videos when it exists).",
+    manifest: Path = Field(
+        default_factory=packaged.models_manifest, description="Model manifest file (default: the one shipped)."
     )
+    samples_dir: Path = Field(Path(".cache/sample_videos"), description="Recorded sample clips.")
+    cache_dir: Path = Field(Path(".cache"), description="Downloads (sample clips, bench sources) are cached here.")
     data_dir: Path = Field(
-        REPO_ROOT / "data", description="Where the service keeps its database (by default) and event snapshots."
+        Path("data"), description="Where the service keeps its database (by default) and event snapshots."
     )
     database_url: str = Field(
         "",
@@ -76,6 +67,14 @@ class Settings(BaseSettings):
     )
     mjpeg_max_fps: float = Field(10.0, gt=0.0, le=60.0, description="Highest frame rate an MJPEG viewer may ask for.")
     timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone the console displays times in.")
+
+    @model_validator(mode="after")
+    def _inside_home(self) -> Settings:
+        for name in HOME_RELATIVE:
+            path = getattr(self, name)
+            if not path.is_absolute():
+                setattr(self, name, self.home / path)
+        return self
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> Settings:

@@ -13,9 +13,10 @@ import pytest
 
 from gatewatch.assets.samples import SampleError, resolve_source
 from gatewatch.config.file import load_config
-from gatewatch.config.settings import REPO_ROOT, Settings
+from gatewatch.config.settings import Settings
 from gatewatch.store import EventStore, lookup_api_key
 from tests.api.conftest import RunningApp, sample_config
+from tests.assets import REPO
 from tests.event_records import end_record, new_record
 
 
@@ -34,7 +35,7 @@ def test_pipeline_starts_once_and_readiness_follows_it(make_app: Callable[..., R
 
 
 def test_demo_config_is_valid_and_its_sample_sources_resolve(settings: Settings) -> None:
-    config = load_config(REPO_ROOT / "sample_videos" / "demo.yaml")
+    config = load_config(REPO / "sample_videos" / "demo.yaml")
     assert {c.id for c in config.cameras} == {"junction", "table-cam", "bench"}
     for camera in config.cameras:
         assert camera.source.startswith("sample:") and camera.realtime and camera.loop

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from gatewatch.config.settings import REPO_ROOT
 from gatewatch.store import Role
 from tests.api.conftest import RunningApp, make_app, sample_config  # noqa: F401  (fixture shared with the API tests)
+from tests.assets import REPO
 
 CHROMIUM = Path(os.environ.get("GATEWATCH_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = REPO_ROOT / "out" / "test-artifacts"
+ARTIFACTS = REPO / "out" / "test-artifacts"
 FULL_HD: ViewportSize = {"width": 1920, "height": 1080}
 
 

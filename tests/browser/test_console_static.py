@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 from gatewatch.api.console import STATIC_DIR
-from gatewatch.config.settings import REPO_ROOT
+from tests.assets import REPO
 
 JS_DIR = STATIC_DIR / "js"
 KEY = re.compile(r'^\s*"([a-z_]+\.[a-z_.]+)":', re.MULTILINE)
@@ -21,7 +21,7 @@ def table_keys(name: str) -> set[str]:
 
 
 def test_every_console_file_is_package_data() -> None:
-    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["package-data"]["gatewatch.api.console"]
     files = [p.relative_to(STATIC_DIR.parent).as_posix() for p in STATIC_DIR.rglob("*") if p.is_file()]
     assert len(files) > 10

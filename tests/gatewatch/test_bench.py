@@ -21,7 +21,7 @@ from gatewatch.bench.report import (
     trial_row,
 )
 from gatewatch.bench.sources import EncodeParams, prepare_source, probe
-from gatewatch.config.settings import REPO_ROOT
+from tests.assets import REPO
 
 
 def test_held_needs_every_stream_at_95_percent_and_latency_within_1_s() -> None:
@@ -97,7 +97,7 @@ def test_bench_cli_smoke_run(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     argv = [sys.executable, "-m", "gatewatch.cli", "bench", "--streams", "1", "--duration", "5", "--warmup", "2",
             "--no-peer", "--clips", "vtest.avi", "--source-seconds", "10", "--json", str(out)]  # fmt: skip
-    done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "[bench" in done.stderr, "progress goes to stderr"
     result = json.loads(out.read_text())
