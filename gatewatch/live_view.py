@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 
 from gatewatch.snapshots import JPEG_QUALITY
-from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.camera_types import CapturedFrame
 from gatewatch.vision.analyzer import FrameAnalysis
 from gatewatch.vision.annotate import Annotator
 

@@ -15,7 +15,7 @@ from types import FrameType
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
-from gatewatch.streams.camera import StateChange
+from gatewatch.streams.camera_types import StateChange
 from gatewatch.streams.runtime import Runtime
 from gatewatch.vision.types import EventRecord
 

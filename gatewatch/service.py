@@ -28,8 +28,8 @@ from gatewatch.service_metrics import DELIVERIES, count_stored
 from gatewatch.snapshots import snapshot_name
 from gatewatch.store import EventStore
 from gatewatch.store.recovery import end_interrupted_events
-from gatewatch.streams.camera import StateChange
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.camera_types import StateChange
 from gatewatch.streams.runtime import Applied, Runtime
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.errors import InvalidValue

@@ -22,13 +22,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
-
-import numpy as np
 
 from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.camera_types import CameraState, CameraStats, CapturedFrame, StateChange
 from gatewatch.streams.decode import Picture, SourceError, VideoReader
 from gatewatch.streams.pipeline_metrics import FRAMES_IN
 
@@ -37,63 +34,6 @@ log = logging.getLogger(__name__)
 # Long enough for FFmpeg to learn codec and size of a live stream, short enough for a fast reconnect.
 LIVE_ANALYZE_S = 0.5
 END_OF_FILE = "end of file"
-
-
-class CameraState(StrEnum):
-    CONNECTING = "connecting"
-    RUNNING = "running"
-    STALLED = "stalled"
-    RECONNECTING = "reconnecting"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    camera: str
-    state: CameraState
-    previous: CameraState
-    message: str | None  # why: the source error, "no frame for 2.0 s", "end of file", ...
-    at: dt.datetime  # UTC
-
-
-@dataclass(frozen=True, slots=True)
-class CapturedFrame:
-    camera: str
-    picture: Picture  # the decoded frame; ``image`` converts it to BGR on first use (an ndarray is accepted)
-    t_s: float  # camera clock: monotonic seconds since the worker started, continuous across reconnects
-    wall: dt.datetime  # UTC time of the frame
-    index: int  # frames delivered by this worker, 0-based
-    session: int  # increments at every (re)open or loop: the analytics timeline restarts there
-    captured_mono: float  # time.monotonic() when decoding finished, for end-to-end latency
-
-    def __post_init__(self) -> None:
-        if isinstance(self.picture, np.ndarray):  # a ready BGR image (tests, other producers)
-            object.__setattr__(self, "picture", Picture(self.picture))
-
-    @property
-    def image(self) -> np.ndarray:
-        """(H, W, 3) uint8 BGR; converted on first use, so frames nobody looks at cost no conversion."""
-        return self.picture.bgr()
-
-    @property
-    def width(self) -> int:
-        return self.picture.width
-
-    @property
-    def height(self) -> int:
-        return self.picture.height
-
-
-@dataclass(frozen=True, slots=True)
-class CameraStats:
-    state: CameraState
-    frames_in: int
-    fps: float  # delivery rate over the last frames
-    last_frame_age_s: float | None
-    reconnect_attempts: int
-    reconnects: int  # attempts that delivered frames again
-    last_error: str | None
-    dropped: dict[str, int]  # frames dropped in the slot, by reason
 
 
 def is_local_file(source: str) -> bool:
@@ -315,27 +255,3 @@ class CameraWorker:
             self._on_state(StateChange(self.camera_id, state, previous, message, dt.datetime.now(dt.UTC)))
         except Exception:  # a broken listener must not take the camera down
             log.exception("camera %s: state listener failed", self.camera_id)
-
-
-class Watchdog:
-    """One thread for all cameras: checks every ``interval_s`` how long ago each delivered a frame."""
-
-    def __init__(self, workers: list[CameraWorker], interval_s: float = 0.2) -> None:
-        self._workers = workers  # the runtime adds and removes workers live: iterate over a copy
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="camera-watchdog", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 2.0) -> bool:
-        self._stop.set()
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            now = time.monotonic()
-            for worker in tuple(self._workers):  # one atomic copy under the GIL
-                worker.check_watchdog(now)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from gatewatch.streams import pipeline_metrics
 from gatewatch.streams.buffer import FrameSlot
-from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.camera_types import CapturedFrame
 from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.motion import MotionGate

@@ -19,17 +19,14 @@ from typing import Protocol, Self
 
 from gatewatch.streams import pipeline_metrics
 from gatewatch.streams.buffer import FrameSlot
-from gatewatch.streams.camera import (
-    CameraState,
-    CameraWorker,
-    CapturedFrame,
-    StateChange,
-    Watchdog,
-)
+from gatewatch.streams.camera import CameraWorker
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.camera_types import CameraState, CapturedFrame, StateChange
 from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.streams.lanes import Lane, LaneStats
 from gatewatch.streams.scheduler import AnalysisSink, EventSink, Scheduler
+from gatewatch.streams.status import CameraStatus, camera_status
+from gatewatch.streams.watchdog import Watchdog
 from gatewatch.vision.analytics_config import DetectorConfig, ScheduleConfig, TrackerConfig
 from gatewatch.vision.analyzer import CameraAnalyzer
 from gatewatch.vision.detector import Detector
@@ -51,24 +48,6 @@ class RuntimeConfig(Protocol):
     tracker: TrackerConfig
     schedules: dict[str, ScheduleConfig]
     cameras: list[CameraConfig]
-
-
-@dataclass(frozen=True, slots=True)
-class CameraStatus:
-    camera: str
-    state: CameraState
-    frames_in: int
-    fps: float
-    last_frame_age_s: float | None
-    reconnect_attempts: int
-    reconnects: int
-    last_error: str | None
-    detected: int
-    coasted: int
-    events: int
-    dropped: dict[str, int]  # by reason: superseded / stale (slot), detector_error (scheduler)
-    latency_ms_p50: float | None
-    latency_ms_max: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,26 +165,10 @@ class Runtime:
 
     def status(self) -> dict[str, CameraStatus]:
         lanes = self.scheduler.stats()
-        out = {}
-        for worker in tuple(self.workers):
-            cam, lane = worker.stats(), lanes.get(worker.camera_id, LaneStats())
-            out[worker.camera_id] = CameraStatus(
-                camera=worker.camera_id,
-                state=cam.state,
-                frames_in=cam.frames_in,
-                fps=round(cam.fps, 2),
-                last_frame_age_s=cam.last_frame_age_s,
-                reconnect_attempts=cam.reconnect_attempts,
-                reconnects=cam.reconnects,
-                last_error=cam.last_error,
-                detected=lane.detected,
-                coasted=lane.coasted,
-                events=lane.events,
-                dropped={**cam.dropped, **lane.dropped},
-                latency_ms_p50=lane.latency_ms_p50,
-                latency_ms_max=lane.latency_ms_max,
-            )
-        return out
+        return {
+            worker.camera_id: camera_status(worker.camera_id, worker.stats(), lanes.get(worker.camera_id, LaneStats()))
+            for worker in tuple(self.workers)
+        }
 
     def _add(self, camera: CameraConfig, analyzer: CameraAnalyzer) -> None:
         cam = camera.id

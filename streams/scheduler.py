@@ -36,7 +36,7 @@ from typing import TypeVar
 import numpy as np
 
 from gatewatch.streams import pipeline_metrics
-from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.camera_types import CapturedFrame
 from gatewatch.streams.commands import CommandQueue
 from gatewatch.streams.lanes import Lane, LaneStats, lane_stats
 from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis

@@ -13,7 +13,7 @@ from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
 from gatewatch.config.edit import redact_source
 from gatewatch.service import Service
 from gatewatch.streams.camera_config import CameraConfig
-from gatewatch.streams.runtime import CameraStatus
+from gatewatch.streams.status import CameraStatus
 from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN
 
 router = APIRouter(prefix="/cameras", tags=["cameras"])

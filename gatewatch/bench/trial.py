@@ -31,7 +31,7 @@ from gatewatch.bench.probe import (
 )
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import get_settings
-from gatewatch.streams.camera import CapturedFrame
+from gatewatch.streams.camera_types import CapturedFrame
 from gatewatch.streams.runtime import Runtime
 from gatewatch.vision.analytics_config import DetectorConfig, StrictModel
 from gatewatch.vision.analyzer import FrameAnalysis

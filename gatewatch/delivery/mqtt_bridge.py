@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from gatewatch.config.settings import Settings
 from gatewatch.delivery import MqttPublisher
 from gatewatch.store import StoredRecord
-from gatewatch.streams.camera import CameraState, StateChange
+from gatewatch.streams.camera_types import CameraState, StateChange
 
 
 class MqttBridge:

@@ -8,6 +8,7 @@ a repository might be.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,6 +19,7 @@ import pytest
 
 from tests.assets import REPO
 
+UNSHIPPED = (".git", ".venv*", "build", "dist", "data", "out", ".cache", "__pycache__", "*.egg-info", "weights")
 CONFIG = """\
 detector: {model: yolox_nano, detection_fps: 2}
 cameras:
@@ -36,8 +38,11 @@ def _run(argv: list[str], cwd: Path, timeout_s: float = 300) -> subprocess.Compl
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # From a copy: setuptools builds in the source tree's build/, where files of removed modules would linger.
+    source = tmp_path_factory.mktemp("source") / "gatewatch"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*UNSHIPPED))
     out = tmp_path_factory.mktemp("dist")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(REPO)], out)
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)], out)
     assert built.returncode == 0, built.stderr
     (path,) = out.glob("gatewatch-*.whl")
     return path

@@ -15,9 +15,11 @@ import pytest
 
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.streams.buffer import FrameSlot
-from gatewatch.streams.camera import CameraState, CameraWorker, StateChange, Watchdog
+from gatewatch.streams.camera import CameraWorker
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.camera_types import CameraState, StateChange
 from gatewatch.streams.runtime import Runtime
+from gatewatch.streams.watchdog import Watchdog
 from gatewatch.vision.detector import Detector
 from tests.rtsp_server import RtspServer, free_port, wait_until
 

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gatewatch.config.schema import GatewatchConfig
-from gatewatch.streams.camera import CameraState, CapturedFrame, StateChange
+from gatewatch.streams.camera_types import CameraState, CapturedFrame, StateChange
 from gatewatch.streams.runtime import Runtime
 from gatewatch.vision.analyzer import FrameAnalysis
 from gatewatch.vision.detector import Detector

@@ -14,8 +14,9 @@ import pytest
 
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.streams.buffer import FrameSlot
-from gatewatch.streams.camera import CameraState, CameraWorker, CapturedFrame, StateChange
+from gatewatch.streams.camera import CameraWorker
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.camera_types import CameraState, CapturedFrame, StateChange
 from gatewatch.streams.runtime import Runtime
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.types import EventRecord
