@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from gatewatch.clips.analyze import VideoEncoder, analyze_clip, pick_video_codec, select_camera
+from gatewatch.clips.analyze import analyze_clip, select_camera
+from gatewatch.clips.outputs import VideoEncoder, pick_video_codec
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
 from gatewatch.streams.decode import SourceError
@@ -172,6 +173,7 @@ def test_bad_clip_raises_source_error_and_leaves_nothing(
     assert _no_partial_folders(parent)
 
 
+@pytest.mark.unit
 def test_camera_selection() -> None:
     clip = Path("/data/vtest.avi")
     config = _config("rtsp://gate/1", 5.0, entrance="/srv/vtest.avi", car_park="rtsp://gate/3")
@@ -193,6 +195,7 @@ def test_naive_start_time_is_refused(mot17: Path, settings: Settings, tmp_path: 
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("clip_fps", "detection_fps", "expected"),
     [(10.0, 5.0, 50), (10.0, 10.0, 100), (30.0, 10.0, 100), (29.97, 5.0, 50), (10.0, 3.0, 30), (3.0, 5.0, 30)],
@@ -204,11 +207,13 @@ def test_schedule_follows_media_time_not_frame_count(clip_fps: float, detection_
     assert sum(schedule.due(t) for t in times) == expected
 
 
+@pytest.mark.unit
 def test_schedule_skips_missed_ticks_after_a_gap() -> None:
     schedule = DetectionSchedule(5.0)
     assert [schedule.due(t) for t in (0.0, 0.1, 0.2, 3.0, 3.1, 3.2)] == [True, False, True, True, False, True]
 
 
+@pytest.mark.unit
 def test_schedule_tolerates_rounded_timestamps() -> None:
     """Millisecond-rounded 30 fps timestamps (33, 67, 100 ms) still hit every 30 Hz tick."""
     schedule = DetectionSchedule(30.0)

@@ -24,6 +24,7 @@ from gatewatch.bench.sources import EncodeParams, prepare_source, probe
 from tests.assets import REPO
 
 
+@pytest.mark.unit
 def test_held_needs_every_stream_at_95_percent_and_latency_within_1_s() -> None:
     assert held([5.0, 4.75], 5.0, 1.0)
     assert not held([5.0, 4.74], 5.0, 0.2), "one slow stream fails the trial"
@@ -32,6 +33,7 @@ def test_held_needs_every_stream_at_95_percent_and_latency_within_1_s() -> None:
     assert held([2.0], 2.0, 0.5), "the target follows --detection-fps"
 
 
+@pytest.mark.unit
 def test_overhead_share_subtracts_bare_decode_and_inference_cpu() -> None:
     # 10 CPU-s; 1000 frames at 3 ms and 100 inferences at 50 ms are 8 s of work: 20 % overhead.
     assert overhead_share(10.0, 1000, 0.003, 100, 0.05) == pytest.approx(0.2)
@@ -39,6 +41,7 @@ def test_overhead_share_subtracts_bare_decode_and_inference_cpu() -> None:
     assert overhead_share(0.0, 0, 0.003, 0, 0.05) is None
 
 
+@pytest.mark.unit
 def test_trial_row_from_known_numbers() -> None:
     trial = {
         "per_stream": {"a": {"detect_fps": 5.0}, "b": {"detect_fps": 2.0, "decided_fps": 4.9}},
@@ -52,6 +55,7 @@ def test_trial_row_from_known_numbers() -> None:
     assert row["overhead_share"] == pytest.approx((20.0 - 6.0 - 10.5) / 20.0, abs=1e-3)
 
 
+@pytest.mark.unit
 def test_rss_slope_tells_growth_from_settling() -> None:
     flat = rss_summary([(0.0, 200.0), (60.0, 200.0), (120.0, 200.0), (180.0, 200.0)])
     assert flat["slope_mb_per_min"] == 0.0 and (flat["start"], flat["end"]) == (200.0, 200.0)
@@ -62,6 +66,7 @@ def test_rss_slope_tells_growth_from_settling() -> None:
     assert settling["slope_mb_per_min"] > 5 and settling["slope_second_half_mb_per_min"] == pytest.approx(0.0)
 
 
+@pytest.mark.unit
 def test_search_grows_until_a_failure_then_bisects() -> None:
     capacity = 7  # the N a (perfectly repeatable) machine carries
     results: dict[int, bool] = {}
@@ -86,6 +91,7 @@ def test_sources_are_720p25_h264_and_cached(samples_dir: Path, tmp_path: Path) -
     assert prepare_source(samples_dir / "vtest.avi", EncodeParams(max_seconds=1.0), tmp_path) != out
 
 
+@pytest.mark.unit
 def test_missing_peer_venv_is_said_not_faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench_processes, "PEER_PYTHON", tmp_path / "no-venv" / "bin" / "python")
     problem = bench_processes.peer_problem()

@@ -10,6 +10,8 @@ import pytest
 
 from gatewatch.config.file import ConfigError, load_config, parse_config
 
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
+
 GOOD = """\
 detector:
   model: yolox_nano

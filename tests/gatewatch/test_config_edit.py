@@ -16,6 +16,8 @@ from gatewatch.config.edit import (
 )
 from gatewatch.config.file import load_config, parse_config
 
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
+
 SAMPLE_CONFIGS = sorted((Path(__file__).resolve().parents[2] / "sample_videos").glob("*.yaml"))
 
 

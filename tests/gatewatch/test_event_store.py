@@ -26,6 +26,8 @@ from gatewatch.store import (
 from gatewatch.store.api_keys import hash_token
 from tests.event_records import T0, end_record, new_record
 
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
+
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:

@@ -52,6 +52,7 @@ classes = ["person"]
     return path
 
 
+@pytest.mark.unit
 def test_shipped_manifest_describes_both_models() -> None:
     manifest = load_manifest()
     assert manifest.default == "yolox_nano"
@@ -71,6 +72,7 @@ def test_resolves_models_dir_first_then_weights_dir(empty_dirs: tuple[Path, Path
     assert resolved.path == weights_dir / "yolox_nano.onnx" and resolved.entry.format == "yolox"
 
 
+@pytest.mark.unit
 def test_unknown_model_lists_known_ones() -> None:
     with pytest.raises(ModelStoreError, match=r"unknown model 'yolov99'; known models: yolov8n_int8, yolox_nano"):
         resolve_model("yolov99", MODELS_DIR)
@@ -123,6 +125,7 @@ def test_failed_download_leaves_nothing(
     assert list(weights_dir.iterdir()) == []
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("extra", "error"),
     [('licence_url = "x"', "licence_url"), ('how_to_get = "ask"\ndescription = 3', "description")],
@@ -132,6 +135,7 @@ def test_manifest_rejects_unknown_or_invalid_keys(tmp_path: Path, extra: str, er
         load_manifest(manifest_with_url(tmp_path, "", extra))
 
 
+@pytest.mark.unit
 def test_yolox_entry_needs_class_list(tmp_path: Path) -> None:
     path = manifest_with_url(tmp_path, "https://example.org/m.onnx")
     path.write_text(path.read_text().replace('classes = ["person"]', 'classes = "metadata"'))

@@ -20,6 +20,8 @@ from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.types import FrameMeta
 
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
+
 CLASSES = ["person", "bicycle", "knife"]
 PERSON, KNIFE = 0, 2
 Row = Sequence[float]  # x, y (bottom centre, px), class id, confidence

@@ -12,6 +12,8 @@ from gatewatch.vision.annotate import Annotator, class_palette, format_duration
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.types import EventRecord, FrameMeta
 
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
+
 NAMES = ("person", "bicycle", "car")
 T0 = dt.datetime(2024, 9, 2, 7, 30, tzinfo=dt.UTC)
 GREY = 90

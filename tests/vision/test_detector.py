@@ -130,6 +130,7 @@ def test_session_uses_configured_threads_and_provider() -> None:
     assert session.get_providers() == ["CPUExecutionProvider"]
 
 
+@pytest.mark.unit
 def test_letterbox_top_left_bgr_and_centred_rgb() -> None:
     frame = np.zeros((50, 100, 3), np.uint8)
     frame[..., 0] = 255  # pure blue in BGR
@@ -225,6 +226,7 @@ def test_manifest_disagreeing_with_model_is_rejected() -> None:
         load("ultralytics", class_names=COCO[:79])
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("content", [b"this is a text file, not a model\n", None])
 def test_non_onnx_file_is_a_model_error(tmp_path: Path, content: bytes | None) -> None:
     path = tmp_path / "broken.onnx"
@@ -233,6 +235,7 @@ def test_non_onnx_file_is_a_model_error(tmp_path: Path, content: bytes | None) -
         load("yolox", path=path)
 
 
+@pytest.mark.unit
 def test_missing_file_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
         load("yolox", path=tmp_path / "absent.onnx")

@@ -2,6 +2,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pytest
 
 from gatewatch.vision.analytics_config import CrowdingRuleConfig
 from gatewatch.vision.detections import Detections
@@ -9,6 +10,8 @@ from gatewatch.vision.events import EventLifecycle
 from gatewatch.vision.rules.base import RuleState
 from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.types import EventRecord, FrameMeta
+
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
 
 T0 = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.UTC)
 DT = 0.2

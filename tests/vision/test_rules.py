@@ -20,6 +20,8 @@ from gatewatch.vision.rules.weapon import WeaponRule
 from gatewatch.vision.schedule import ScheduleBook
 from gatewatch.vision.types import FrameMeta
 
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
+
 CLASSES = ["person", "knife", "gun"]
 PERSON, KNIFE, GUN = 0, 1, 2
 DT = 0.2

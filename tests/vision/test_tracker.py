@@ -1,9 +1,12 @@
 import numpy as np
+import pytest
 from numpy.typing import ArrayLike
 
 from gatewatch.vision.analytics_config import TrackerConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.tracker import ByteTracker, box_iou, greedy_match
+
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
 
 PERSON, BAG = 0, 1
 DT = 0.2  # 5 detection frames per second

@@ -1,9 +1,12 @@
 import cv2
 import numpy as np
+import pytest
 
 from gatewatch.vision.analytics_config import ZoneConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.zones import ZoneSet
+
+pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
 
 CONCAVE = [(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.5, 0.4), (0.1, 0.9)]
 TRIANGLE = [(0.6, 0.5), (0.95, 0.95), (0.3, 0.95)]
