@@ -35,22 +35,10 @@ class EventOut(BaseModel):
 
     @classmethod
     def of(cls, event: EventView) -> EventOut:
-        return cls(
-            id=event.id,
-            type=event.type,
-            camera=event.camera,
-            zone=event.zone,
-            lifecycle=event.lifecycle,
-            operator_state=event.operator_state,
-            started_at=event.started_at,
-            ended_at=event.ended_at,
-            confidence=event.confidence,
-            thresholds=event.thresholds,
-            schedule_window=event.schedule_window,
-            snapshot_url=snapshot_url(event),
-            last_seq=event.last_seq,
-            latest=event.latest,
-        )
+        """The view's fields of the same names (validated: type and lifecycle are checked against the
+        Literals above), and the snapshot as a URL instead of a file name."""
+        same = {name: getattr(event, name) for name in cls.model_fields if name != "snapshot_url"}
+        return cls(**same, snapshot_url=snapshot_url(event))
 
 
 class EventPage(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -12,12 +11,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
-    ValidationError,
     model_validator,
 )
 
 from gatewatch import packaged
 from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
+from gatewatch.assets.manifest_files import read_manifest
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector, ModelError, ModelFormat, build_detector
 from gatewatch.vision.detector.parallel import ParallelDetector
@@ -94,11 +93,7 @@ class ModelStatus:
 
 
 def load_manifest(path: Path = DEFAULT_MANIFEST) -> Manifest:
-    try:
-        with path.open("rb") as handle:
-            return Manifest.model_validate(tomllib.load(handle))
-    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise ModelStoreError(f"model manifest {path}: {exc}") from exc
+    return read_manifest(path, Manifest, ModelStoreError, "model manifest")
 
 
 def resolve_model(

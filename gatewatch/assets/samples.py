@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from gatewatch import packaged
 from gatewatch.assets.downloads import FetchError, fetch_checked, sha256_of
+from gatewatch.assets.manifest_files import read_manifest
 from gatewatch.config.settings import Settings
 from gatewatch.vision.analytics_config import StrictModel
 from gatewatch.vision.errors import UserError
@@ -33,11 +33,7 @@ class SamplesManifest(StrictModel):
 
 @lru_cache(maxsize=1)
 def samples_manifest(path: Path = SAMPLES_MANIFEST) -> SamplesManifest:
-    try:
-        with path.open("rb") as handle:
-            return SamplesManifest.model_validate(tomllib.load(handle))
-    except (OSError, tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise SampleError(f"{path}: {exc}") from exc
+    return read_manifest(path, SamplesManifest, SampleError, "sample clip manifest")
 
 
 def resolve_sample(name: str, settings: Settings) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import cast
 
 from gatewatch.store.tables import EventRecordRow, EventRow, OperatorActionRow, SubscriptionRow
@@ -9,7 +10,6 @@ from gatewatch.store.types import (
     Action,
     ActionView,
     EventView,
-    OperatorState,
     RecordKind,
     StoredRecord,
     SubscriptionView,
@@ -29,22 +29,8 @@ def stored_record(row: EventRecordRow, event_type: str) -> StoredRecord:
 
 
 def event_view(row: EventRow) -> EventView:
-    return EventView(
-        id=row.id,
-        type=row.type,
-        camera=row.camera,
-        zone=row.zone,
-        lifecycle=row.lifecycle,
-        operator_state=cast(OperatorState, row.operator_state),
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        confidence=row.confidence,
-        snapshot=row.snapshot,
-        thresholds=row.thresholds,
-        schedule_window=row.schedule_window,
-        latest=row.latest,
-        last_seq=row.last_seq,
-    )
+    """Every EventView field is the row's column of the same name."""
+    return EventView(**{field.name: getattr(row, field.name) for field in fields(EventView)})
 
 
 def action_view(row: OperatorActionRow) -> ActionView:
