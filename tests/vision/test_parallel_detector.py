@@ -36,8 +36,11 @@ def test_parallel_batch_matches_one_session_in_frame_order(settings: Settings) -
     assert not _same(got[0], got[1])  # bus and zidane differ, so an order mix-up would show
 
 
-def test_parallel_runs_sessions_on_separate_threads(settings: Settings) -> None:
+def test_parallel_runs_sessions_at_the_same_time(settings: Settings) -> None:
+    # Both sessions must be inside detect_batch at once: a barrier that only opens for two concurrent
+    # callers times out (BrokenBarrierError) if the frames ran one after the other.
     workers = [load_detector(DetectorConfig(threads=1), settings.models_dir, settings.weights_dir) for _ in range(2)]
+    both_running = threading.Barrier(2, timeout=20)
     seen: set[str] = set()
     for worker in workers:
         run = worker.detect_batch
@@ -46,11 +49,13 @@ def test_parallel_runs_sessions_on_separate_threads(settings: Settings) -> None:
             frames: list[np.ndarray], run: Callable[[list[np.ndarray]], list[Detections]] = run
         ) -> list[Detections]:
             seen.add(threading.current_thread().name)
+            both_running.wait()
             return run(frames)
 
         worker.detect_batch = spy  # type: ignore[method-assign]
     frame = load_image("bus.jpg")
-    ParallelDetector(workers).detect_batch([frame, frame])
+    results = ParallelDetector(workers).detect_batch([frame, frame])
+    assert len(results) == 2 and len(results[0]) > 0
     assert len(seen) == 2 and all(name.startswith("detector") for name in seen)
 
 
