@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         1.0, gt=0.0, le=60.0, description="How often the webhook worker looks for due retries when not woken."
     )
     webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook requests sent in parallel.")
+    store_max_held_records: int = Field(
+        10_000,
+        ge=100,
+        le=1_000_000,
+        description="Event records held in memory, in order, while the store cannot write; newer ones past it are dropped.",
+    )
+    store_retry_interval_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="How often held event records are retried while the store cannot write."
+    )
     mqtt_host: str | None = Field(
         None, min_length=1, max_length=253, description="MQTT broker host; unset disables MQTT publishing."
     )
