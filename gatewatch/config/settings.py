@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     webhook_poll_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often the webhook worker looks for due retries when not woken."
     )
-    webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook requests sent in parallel.")
+    webhook_concurrency: int = Field(
+        8, ge=1, le=64, description="Webhook subscribers served side by side (each gets its records in seq order)."
+    )
     store_max_held_records: int = Field(
         10_000,
         ge=100,

@@ -41,7 +41,9 @@ class OutboxWorker:
     """Background thread that drains the store's webhook outbox; ``start()``/``stop()``.
 
     Deliveries are claimed from the database, so pending ones survive a restart and are resumed by
-    the next worker on the same database. Counters are plain ints for the metrics exporter to read.
+    the next worker on the same database. Each subscriber gets its records in seq order, one request
+    at a time (see Outbox.claim_due); ``concurrency`` subscribers are served side by side.
+    Counters are plain ints for the metrics exporter to read.
     """
 
     def __init__(
@@ -97,7 +99,7 @@ class OutboxWorker:
                 self._wake.clear()
 
     def _drain(self, pool: ThreadPoolExecutor) -> None:
-        """Send every delivery due now, ``concurrency`` at a time."""
+        """Send every delivery due now: one per subscriber per round, ``concurrency`` subscribers at a time."""
         while not self._stopping.is_set():
             batch = self.store.outbox.claim_due(dt.datetime.now(dt.UTC), self.concurrency, self._lease)
             if not batch:
