@@ -163,9 +163,9 @@ class Service:
         return all(checks.values()), checks, {} if store_error is None else {"store": store_error}
 
     def _store_error(self) -> str | None:
-        held = self.writer.held
-        if held:  # no probe needed: the oldest held record's write has just failed
-            return f"{held} event record(s) held until the store can write: {self.store_health.error}"
+        held, error = self.writer.held, self.store_health.error
+        if held and error is not None:  # no probe needed: the oldest held record's write has just failed
+            return f"{held} event record(s) held until the store can write: {error}"
         return self.store_health.probe()
 
     # -- runtime callbacks ---------------------------------------------------------------------------
