@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatewatch.config.schema import GatewatchConfig
+from gatewatch.assets.models import Manifest, ModelStoreError, load_detector, load_manifest
 from gatewatch.config.file import (
     ConfigError,
     ConfigIssue,
@@ -21,7 +21,7 @@ from gatewatch.config.file import (
     parse_config_lines,
     read_config_text,
 )
-from gatewatch.assets.models import Manifest, ModelStoreError, load_detector, load_manifest
+from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
 from gatewatch.streams.runtime import build_analyzer
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatewatch.vision.types import EventRecord
 from tests.api.conftest import RunningApp, sample_config
-from tests.api.disk import SmallDisk
 from tests.api.sse_client import records
+from tests.disk import SmallDisk
 from tests.webhook_receiver import Receiver
-from vision.types import EventRecord
 
 EPISODE_S = float(os.environ.get("GATEWATCH_FULL_DISK_EPISODE_S", "8"))
 FAST = {"webhook_backoff_base_s": 0.2, "webhook_backoff_max_s": 1.0, "webhook_poll_interval_s": 0.1}
@@ -173,7 +173,7 @@ def test_full_disk_loses_no_record_and_readiness_says_so(
 
 def _metric(text: str, name: str) -> float:
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
+        if line.startswith((name + " ", name + "{")):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"metric {name} not exposed")
 
@@ -182,3 +182,32 @@ def _record_results(**figures: object) -> None:
     path = os.environ.get("GATEWATCH_FULL_DISK_RESULTS")
     if path:
         Path(path).write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def test_readyz_probe_sees_a_full_disk_without_alarms_and_does_not_write_per_call(
+    make_app: Callable[..., RunningApp], small_disk: SmallDisk
+) -> None:
+    """No record is being written: the probe's own real writes find the full disk, at most one per 2 s."""
+    app = make_app(sample_config(rules=False), data_dir=small_disk.mountpoint / "data")
+    with app.client() as anyone:
+        assert anyone.get("/readyz").status_code == 200
+
+        def probe_write_time() -> str:
+            with app.service.store.engine.connect() as conn:
+                return str(conn.exec_driver_sql("SELECT at FROM store_probe").scalar_one())
+
+        writes = {probe_write_time()}
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:  # a burst of probes: answered from the last real write
+            assert anyone.get("/readyz").status_code == 200
+            writes.add(probe_write_time())
+        assert len(writes) <= 2, f"the probe wrote {len(writes)} times in 1.5 s (at most once per 2 s)"
+
+        small_disk.fill()
+        full_at = time.monotonic()
+        _wait_for(lambda: anyone.get("/readyz").status_code == 503, 5, "/readyz 503 on a full disk")
+        assert time.monotonic() - full_at <= 2.5
+        body = anyone.get("/readyz").json()
+        assert body["checks"]["store"] is False and "No space left on device" in body["reasons"]["store"]
+        small_disk.free()
+        _wait_for(lambda: anyone.get("/readyz").status_code == 200, 5, "/readyz 200 once space is back")

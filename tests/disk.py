@@ -1,4 +1,4 @@
-"""A real small filesystem for the full-disk tests: a size-limited tmpfs the test mounts, fills and frees.
+"""A real small filesystem for the full-disk and read-only tests: a size-limited tmpfs the test mounts.
 
 Mounting needs root (CAP_SYS_ADMIN), as the test suite has on CI and on the development machines. An
 unprivileged container cannot mount: the test then fails and says so, rather than faking a full disk.
@@ -14,15 +14,17 @@ CHUNK = 1 << 20
 
 
 class SmallDisk:
-    def __init__(self, mountpoint: Path, size_mb: int) -> None:
+    def __init__(self, mountpoint: Path, size_mb: int, *, read_only: bool = False) -> None:
         self.mountpoint = mountpoint
         self.size_mb = size_mb
+        self.read_only = read_only
         self._filler = mountpoint / "filler.bin"
 
     def mount(self) -> None:
         self.mountpoint.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={self.size_mb}m,mode=0700", "tmpfs", str(self.mountpoint)],
+            ["mount", "-t", "tmpfs", "-o", f"size={self.size_mb}m,mode=0700{',ro' * self.read_only}", "tmpfs"]
+            + [str(self.mountpoint)],
             capture_output=True,
             text=True,
             check=False,
