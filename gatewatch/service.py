@@ -35,6 +35,7 @@ from gatewatch.streams.runtime import Applied, Runtime
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventRecord
+from gatewatch.writable import ensure_writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Service:
     ) -> None:
         self.settings = settings
         self.config_path = config_path
+        ensure_writable_dir(settings.data_dir, "data dir (GATEWATCH_DATA_DIR)")  # not a traceback from SQLite
         settings.snapshots_dir.mkdir(parents=True, exist_ok=True)
         self.store = EventStore(settings.db_url)
         self.store_health = StoreHealth(self.store.engine, _sqlite_dir(settings.db_url))
