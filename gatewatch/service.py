@@ -128,7 +128,9 @@ class Service:
                 mqtt = self.mqtt
                 DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
                 mqtt.start()
-            interrupted = end_interrupted_events(self.store, self.writer.append)  # after delivery starts: the end records go out too
+            interrupted = end_interrupted_events(
+                self.store, self.writer.append
+            )  # after delivery starts: the end records go out too
             if interrupted:
                 log.warning("ended %d event(s) left open by a previous process", len(interrupted))
             self.runtime.start()

@@ -186,7 +186,10 @@ class CameraWorker:
             if failures & (failures - 1) == 0:  # 0, 1, 2, 4, 8...: a dead camera is logged, not every retry
                 log.warning(
                     "camera %s: %s; %d failed attempt(s) in a row, next in %.1f s",
-                    self.camera_id, _without_credentials(error, cfg.source), max(failures, 1), delay,
+                    self.camera_id,
+                    _without_credentials(error, cfg.source),
+                    max(failures, 1),
+                    delay,
                 )
             if self._stop.wait(delay):
                 return

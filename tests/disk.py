@@ -22,9 +22,9 @@ class SmallDisk:
 
     def mount(self) -> None:
         self.mountpoint.mkdir(parents=True, exist_ok=True)
+        options = f"size={self.size_mb}m,mode=0700{',ro' * self.read_only}"
         result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={self.size_mb}m,mode=0700{',ro' * self.read_only}", "tmpfs"]
-            + [str(self.mountpoint)],
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(self.mountpoint)],
             capture_output=True,
             text=True,
             check=False,

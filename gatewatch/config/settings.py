@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         10_000,
         ge=100,
         le=1_000_000,
-        description="Event records held in memory, in order, while the store cannot write; newer ones past it are dropped.",
+        description="Event records held in memory, in order, while the store cannot write (past it: dropped).",
     )
     store_retry_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often held event records are retried while the store cannot write."

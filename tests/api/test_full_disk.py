@@ -140,7 +140,9 @@ def test_full_disk_loses_no_record_and_readiness_says_so(
         small_disk.free()
         freed = time.monotonic()
 
-        ready_again = _wait_for(lambda: admin.get("/readyz").status_code == 200, 15, "/readyz 200 after space came back")
+        ready_again = _wait_for(
+            lambda: admin.get("/readyz").status_code == 200, 15, "/readyz 200 after space came back"
+        )
         assert app.service.writer.held == 0
         assert operator.post(f"/events/{event_id}/ack").status_code in (200, 409)  # 409: already closed by then
 

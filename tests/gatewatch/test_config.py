@@ -171,5 +171,7 @@ def test_cli_validate_names_a_binary_file(tmp_path: Path) -> None:
     latin1 = tmp_path / "latin1.yaml"
     latin1.write_bytes(GOOD.replace("gate-north", "gate-n\xf6rd").encode("latin-1"))
     result = run_cli("config", "validate", str(latin1))
-    assert result.returncode == 2 and "not a UTF-8 text file: byte 0xf6" in result.stderr and "(line 11)" in result.stderr
+    assert (
+        result.returncode == 2 and "not a UTF-8 text file: byte 0xf6" in result.stderr and "(line 11)" in result.stderr
+    )
     assert "codec can't decode" not in result.stderr and "Traceback" not in result.stderr

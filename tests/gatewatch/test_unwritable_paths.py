@@ -42,8 +42,13 @@ def _gatewatch(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_analyze_into_a_read_only_folder_names_it(read_only_dir: Path, samples_dir: Path) -> None:
     out = read_only_dir / "out"
     result = _gatewatch(
-        "analyze", str(samples_dir / "bottle-detection.mp4"), "--config", "sample_videos/bottle-detection.yaml",
-        "--out", str(out), "--no-video",
+        "analyze",
+        str(samples_dir / "bottle-detection.mp4"),
+        "--config",
+        "sample_videos/bottle-detection.yaml",
+        "--out",
+        str(out),
+        "--no-video",
     )
     assert result.returncode == 1, result.stderr
     assert f"output {out}: its folder {read_only_dir} is not writable: Read-only file system" in result.stderr
