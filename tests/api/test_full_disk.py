@@ -25,6 +25,7 @@ from gatewatch.vision.types import EventRecord
 from tests.api.conftest import RunningApp, sample_config
 from tests.api.sse_client import records
 from tests.disk import SmallDisk
+from tests.event_records import new_record
 from tests.webhook_receiver import Receiver
 
 EPISODE_S = float(os.environ.get("GATEWATCH_FULL_DISK_EPISODE_S", "8"))
@@ -222,3 +223,32 @@ def test_readyz_probe_sees_a_full_disk_without_alarms_and_does_not_write_per_cal
         assert body["checks"]["store"] is False and "No space left on device" in body["reasons"]["store"]
         small_disk.free()
         _wait_for(lambda: anyone.get("/readyz").status_code == 200, 5, "/readyz 200 once space is back")
+
+
+def test_hold_buffer_is_bounded_drops_the_newest_and_counts_them(
+    make_app: Callable[..., RunningApp], small_disk: SmallDisk
+) -> None:
+    app = make_app(sample_config(rules=False), data_dir=small_disk.mountpoint / "data", store_max_held_records=100)
+    writer, health = app.service.writer, app.service.store_health
+    with app.client() as anyone:
+        dropped_before = _metric(anyone.get("/metrics").text, "gatewatch_store_dropped_records_total")
+    small_disk.fill()
+    appended: list[str] = []
+    while health.error is None:  # SQLite may fit a few records into log space it already has
+        appended.append(f"r{len(appended)}")
+        writer.append(new_record(appended[-1]))
+        assert len(appended) < 1000, "the full disk never refused a write"
+    stored_before = len(appended) - 1
+    for _ in range(120):
+        appended.append(f"r{len(appended)}")
+        writer.append(new_record(appended[-1]))
+    assert writer.held == 100 and writer.dropped_total == 21  # the 1 refused + 120 more, 100 kept
+    with app.client() as anyone:
+        metrics = anyone.get("/metrics").text
+    assert _metric(metrics, "gatewatch_store_held_records") == 100
+    assert _metric(metrics, "gatewatch_store_dropped_records_total") - dropped_before == 21
+
+    small_disk.free()
+    _wait_for(lambda: writer.held == 0, 10, "the held records stored")
+    stored = [r.event_id for r in app.service.store.records_after(0, 500)]
+    assert stored == appended[: stored_before + 100]  # in order; the newest 21 were the ones dropped
