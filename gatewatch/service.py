@@ -1,8 +1,9 @@
 """The running service: store, delivery, detector, live runtime and views, composed once per process.
 
 Event flow: the runtime's ``on_event`` (scheduler thread) writes the snapshot of a ``new`` record,
-then ``store.append`` commits it; only then do the store's listeners (SSE wake-up, MQTT, metrics,
-the webhook worker's wake-up) see it, so nothing is ever delivered that is not stored.
+then the RecordWriter has the store commit it (or holds it, in order, while the store cannot write);
+only then do the store's listeners (SSE wake-up, MQTT, metrics, the webhook worker's wake-up) see it,
+so nothing is ever delivered that is not stored.
 """
 
 from __future__ import annotations
@@ -128,9 +129,8 @@ class Service:
                 mqtt = self.mqtt
                 DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
                 mqtt.start()
-            interrupted = end_interrupted_events(
-                self.store, self.writer.append
-            )  # after delivery starts: the end records go out too
+            # After delivery starts: the end records go out too.
+            interrupted = end_interrupted_events(self.store, self.writer.append)
             if interrupted:
                 log.warning("ended %d event(s) left open by a previous process", len(interrupted))
             self.runtime.start()

@@ -82,12 +82,14 @@ class RecordWriter:
             if len(self._held) >= self._max_held:
                 self.dropped_total += 1
                 STORE_DROPPED_RECORDS.inc()
-                log.error(
-                    "%d records held already: %s record of event %s dropped",
-                    self._max_held,
-                    record.lifecycle,
-                    record.id,
-                )
+                if self.dropped_total & (self.dropped_total - 1) == 0:  # 1st, 2nd, 4th...: not one line each
+                    log.error(
+                        "%d records held already: %s record of event %s dropped (%d dropped so far)",
+                        self._max_held,
+                        record.lifecycle,
+                        record.id,
+                        self.dropped_total,
+                    )
                 return
             self._held.append(record)
             STORE_HELD_RECORDS.set(len(self._held))
