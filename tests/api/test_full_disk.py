@@ -135,7 +135,8 @@ def test_full_disk_loses_no_record_and_readiness_says_so(
         assert "cannot write" in refused.json()["detail"] and refused.headers["retry-after"]
         patched = operator.patch("/cameras/bench/zones/table", json={"weapon": {"min_confidence": 0.55}})
         assert patched.status_code == 503, patched.text
-        assert app.service.live.zone("bench", "table").weapon.min_confidence == 0.5  # not applied either
+        weapon = app.service.live.zone("bench", "table").weapon
+        assert weapon is not None and weapon.min_confidence == 0.5  # not applied either
         metrics = admin.get("/metrics").text
         assert _metric(metrics, "gatewatch_store_write_failures_total") >= 1
         assert _metric(metrics, "gatewatch_store_held_records") >= 1
