@@ -61,6 +61,7 @@ class Service:
             self.store_health,
             max_held=settings.store_max_held_records,
             retry_interval_s=settings.store_retry_interval_s,
+            spill_path=settings.store_spill_path,
         )
         self.detector = detector or load_detector(
             config.detector, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest)
@@ -129,6 +130,9 @@ class Service:
                 mqtt = self.mqtt
                 DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
                 mqtt.start()
+            spilled = self.writer.replay_spill()  # records a stop could not store: first, in their order
+            if spilled:
+                log.warning("%d event record(s) from the spill file %s", spilled, self.settings.store_spill_path)
             # After delivery starts: the end records go out too.
             interrupted = end_interrupted_events(self.store, self.writer.append)
             if interrupted:

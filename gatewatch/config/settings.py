@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="Event records held in memory, in order, while the store cannot write (past it: dropped).",
     )
+    store_spill_path: Path | None = Field(
+        None,
+        description="JSON-lines file, best on another disk than data_dir, where event records still held at "
+        "shutdown are kept and stored from at the next start; unset: they are logged by id and lost.",
+    )
     store_retry_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often held event records are retried while the store cannot write."
     )

@@ -10,7 +10,9 @@ channel gives (each record once per channel, in seq order, resumable by seq).
 
 The buffer is bounded (``max_held``, 10,000 by default: hours of alarms for a large site). Past it,
 newer records are dropped and counted in ``gatewatch_store_dropped_records_total``, because memory
-for a pipeline that cannot store anything for that long is the lesser loss.
+for a pipeline that cannot store anything for that long is the lesser loss. Records still held when
+the process stops go to the spill file (``spill_path``, on another disk), and are held again, before
+any new record, at the next start.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from gatewatch.service_metrics import STORE_DROPPED_RECORDS, STORE_HELD_RECORDS
 from gatewatch.store import EventStore
 from gatewatch.store.health import StoreHealth
+from gatewatch.store.spill import read_spill, write_spill
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
@@ -39,12 +43,20 @@ class StoreUnavailable(Exception):
 
 class RecordWriter:
     def __init__(
-        self, store: EventStore, health: StoreHealth, *, max_held: int = 10_000, retry_interval_s: float = 1.0
+        self,
+        store: EventStore,
+        health: StoreHealth,
+        *,
+        max_held: int = 10_000,
+        retry_interval_s: float = 1.0,
+        spill_path: Path | None = None,
     ) -> None:
         self._store = store
         self._health = health
         self._max_held = max_held
         self._retry_interval_s = retry_interval_s
+        self._spill_path = spill_path
+        self._spill_pending = False  # records read from the spill file are not all stored yet
         self._held: deque[EventRecord] = deque()
         self._queue_lock = threading.Lock()  # guards _held (short holds only)
         self._write_lock = threading.Lock()  # one flusher at a time: records are stored in arrival order
@@ -62,19 +74,37 @@ class RecordWriter:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop retrying after one last try; records still held then are logged (their ids), not stored."""
+        """Stop retrying after one last try; records still held then go to the spill file, if there is one."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(30)
         self.flush()
         with self._queue_lock:
-            left = [record.id for record in self._held]
-        if left:
-            log.error(
-                "stopping with %d event record(s) the store never took: %s",
-                len(left),
-                left,
-            )
+            left = list(self._held)
+        if not left:
+            return
+        if self._spill_path is not None:
+            try:
+                write_spill(self._spill_path, left)
+            except OSError as exc:
+                log.error("cannot write the spill file %s: %s", self._spill_path, exc)
+            else:
+                log.warning("%d held event record(s) kept in %s for the next start", len(left), self._spill_path)
+                return
+        log.error("stopping with %d event record(s) the store never took: %s", len(left), [r.id for r in left])
+
+    def replay_spill(self) -> int:
+        """At start: hold the spilled records (before any new one) and try to store them; returns how many.
+
+        The file stays until they are stored (a stop before that writes it again with all records held).
+        """
+        if self._spill_path is None:
+            return 0
+        records = read_spill(self._spill_path)
+        self._spill_pending = bool(records)
+        for record in records:
+            self.append(record)
+        return len(records)
 
     def append(self, record: EventRecord) -> None:
         """Store ``record`` now, or hold it behind the ones already waiting (never raises for the store)."""
@@ -123,6 +153,13 @@ class RecordWriter:
                     STORE_HELD_RECORDS.set(len(self._held))
                     if not self._held:
                         self._health.succeeded()
+                        self._forget_spill()
+
+    def _forget_spill(self) -> None:
+        """Everything read from the spill file is stored: remove it, so a later start does not store it twice."""
+        if self._spill_pending and self._spill_path is not None:
+            self._spill_path.unlink(missing_ok=True)
+            self._spill_pending = False
 
     def require_flushed(self) -> None:
         """For API writes: store what is held first (records keep their order), or raise StoreUnavailable."""

@@ -254,3 +254,28 @@ def test_hold_buffer_is_bounded_drops_the_newest_and_counts_them(
     _wait_for(lambda: writer.held == 0, 10, "the held records stored")
     stored = [r.event_id for r in app.service.store.records_after(0, 500)]
     assert stored == appended[: stored_before + 100]  # in order; the newest 21 were the ones dropped
+
+
+def test_records_held_at_stop_go_to_the_spill_file_and_are_stored_at_the_next_start(
+    make_app: Callable[..., RunningApp], small_disk: SmallDisk, tmp_path: Path
+) -> None:
+    spill = tmp_path / "elsewhere" / "held.jsonl"  # on another disk than the full data dir
+    data_dir = small_disk.mountpoint / "data"
+    first = make_app(sample_config(rules=False), data_dir=data_dir, store_spill_path=spill)
+    writer, health = first.service.writer, first.service.store_health
+    small_disk.fill()
+    appended: list[str] = []
+    while health.error is None or len(appended) < 5:  # some fit in log space SQLite has; then 5+ held
+        appended.append(f"s{len(appended)}")
+        writer.append(new_record(appended[-1]))
+        assert len(appended) < 1000, "the full disk never refused a write"
+    held = appended[len(appended) - writer.held :]
+    assert len(held) >= 1
+    first.stop()  # a clean stop while the disk is still full
+    assert [json.loads(line)["id"] for line in spill.read_text().splitlines()] == held
+
+    small_disk.free()
+    second = make_app(sample_config(rules=False), data_dir=data_dir, store_spill_path=spill)
+    _wait_for(lambda: not spill.exists(), 10, "the spill file stored and removed")
+    stored = [r.event_id for r in second.service.store.records_after(0, 500) if r.name == "new"]
+    assert stored == appended  # every record once, in the order they were raised
