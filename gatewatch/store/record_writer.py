@@ -28,12 +28,13 @@ from gatewatch.service_metrics import STORE_DROPPED_RECORDS, STORE_HELD_RECORDS
 from gatewatch.store import EventStore
 from gatewatch.store.health import StoreHealth
 from gatewatch.store.spill import read_spill, write_spill
+from gatewatch.vision.errors import GatewatchError
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(GatewatchError):
     """The store cannot write now (the API answers 503 with this reason)."""
 
     def __init__(self, reason: str) -> None:
