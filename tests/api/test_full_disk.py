@@ -2,7 +2,8 @@
 
 The data dir (SQLite file and snapshots) lives on a small tmpfs the test mounts; a filler file takes its
 last byte while the bottle clip keeps raising weapon alarms, then is deleted. Every record the pipeline
-raised must then be in the store, and reach the webhook receiver and an SSE client in seq order.
+raised must then be in the store, and reach the webhook receiver, an SSE client and an MQTT subscriber
+(a real mosquitto) in seq order.
 
 GATEWATCH_FULL_DISK_EPISODE_S sets how long the disk stays full (default 8 s to keep the suite fast;
 scripts/full-disk-episode runs 60 s), GATEWATCH_FULL_DISK_RESULTS a JSON file for the measured figures.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +28,7 @@ from tests.api.conftest import RunningApp, sample_config
 from tests.api.sse_client import records
 from tests.disk import SmallDisk
 from tests.event_records import new_record
+from tests.mqtt_broker import Broker, Subscriber
 from tests.webhook_receiver import Receiver
 
 EPISODE_S = float(os.environ.get("GATEWATCH_FULL_DISK_EPISODE_S", "8"))
@@ -94,12 +97,17 @@ def _collect_sse(app: RunningApp, key: str, into: list[int], stop: threading.Eve
 
 
 def test_full_disk_loses_no_record_and_readiness_says_so(
-    make_app: Callable[..., RunningApp], webhook_receiver: Callable[[Receiver], str], small_disk: SmallDisk
+    make_app: Callable[..., RunningApp],
+    webhook_receiver: Callable[[Receiver], str],
+    small_disk: SmallDisk,
+    mqtt_broker: Broker,
 ) -> None:
     config = sample_config(detection_fps=4.0)
     zone = config["cameras"][0]["zones"][0]
     config["cameras"][0]["zones"] += [{**zone, "id": f"table{i}"} for i in range(2, 5)]  # 4 zones: more alarms
-    app = make_app(config, data_dir=small_disk.mountpoint / "data", **FAST)
+    mqtt = Subscriber(mqtt_broker.port, "gatewatch/events")  # before the app: it sees every record
+    mqtt_host = {"mqtt_host": "127.0.0.1", "mqtt_port": mqtt_broker.port}
+    app = make_app(config, data_dir=small_disk.mountpoint / "data", **FAST, **mqtt_host)
     spy = Spy(app)
     receiver = Receiver("", lambda _id, _nth: 204)
     sse_seqs: list[int] = []
@@ -173,6 +181,13 @@ def test_full_disk_loses_no_record_and_readiness_says_so(
     assert subscribed == list(range(subscribed[0], newest + 1)) and subscribed[0] <= seq_before_episode
     arrival = sorted(receiver.attempts, key=lambda msg_id: receiver.attempts[msg_id][0])
     assert [int(msg_id.removeprefix("msg_")) for msg_id in arrival][: len(subscribed)] == subscribed
+    # MQTT: every record once; the pipeline's records in seq order (an operator action is published from
+    # its request's thread, so it may come just before or after a record stored at the same moment).
+    published = _drain(mqtt, until_seq=newest)
+    mqtt.close()
+    assert sorted(seq for seq, _ in published if seq <= newest) == list(range(1, newest + 1))
+    lifecycle = [seq for seq, kind in published if kind in ("event.new", "event.update", "event.end")]
+    assert lifecycle == sorted(lifecycle)
 
     _record_results(
         episode_s=EPISODE_S,
@@ -190,6 +205,23 @@ def _metric(text: str, name: str) -> float:
         if line.startswith((name + " ", name + "{")):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"metric {name} not exposed")
+
+
+def _drain(subscriber: Subscriber, until_seq: int) -> list[tuple[int, str]]:
+    """(seq, type) of the messages received until ``until_seq`` has come (10 s at most), and 0.5 s more."""
+    received: list[tuple[int, str]] = []
+    deadline, settle = time.monotonic() + 10, None
+    while settle is None or time.monotonic() < settle:
+        if settle is None and any(seq >= until_seq for seq, _ in received):
+            settle = time.monotonic() + 0.5  # one stored just before it may be published just after it
+        assert time.monotonic() < deadline, f"MQTT stopped at {received[-1:]}, expected seq {until_seq}"
+        try:
+            _topic, payload, _retain = subscriber.next(timeout_s=0.2)
+        except queue.Empty:
+            continue
+        message = json.loads(payload)
+        received.append((message["seq"], message["type"]))
+    return received
 
 
 def _record_results(**figures: object) -> None:
