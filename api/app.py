@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from gatewatch.api.auth import AuthError
 from gatewatch.api.console import mount_console
@@ -33,6 +34,7 @@ from gatewatch.store import (
     StoreError,
     SubscriptionNotFound,
 )
+from gatewatch.store.record_writer import StoreUnavailable
 
 VERSION = "0.1.0"
 
@@ -57,6 +59,24 @@ def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
+STORE_RETRY_AFTER_S = 5
+
+
+def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 with the database's reason: a full disk or read-only file is the server's state, not a bug (500)."""
+    health = request.app.state.service.store_health
+    if isinstance(exc, StoreUnavailable):
+        reason = exc.reason
+    else:
+        health.failed(exc)  # readiness reports it too, until a write succeeds again
+        reason = health.error or "the store cannot write"
+    return JSONResponse(
+        {"detail": f"the event store cannot write now ({reason}); nothing was changed, try again later"},
+        status_code=503,
+        headers={"retry-after": str(STORE_RETRY_AFTER_S)},
+    )
+
+
 def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
     """The app around an already built ``service``; the lifespan starts and stops it (once per process)."""
 
@@ -78,6 +98,8 @@ def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
     app.state.insecure_local = insecure_local
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     for module in (health, metrics, auth, events, webhooks, keys):
         app.include_router(module.router)
     running_config.add_config_error_handlers(app)

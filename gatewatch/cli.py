@@ -8,11 +8,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gatewatch.config.file import ConfigError, load_config
+from gatewatch.config.file import ConfigError
 from gatewatch.config.settings import get_settings
 from gatewatch.vision.errors import UserError
+
+if TYPE_CHECKING:
+    from gatewatch.config.schema import GatewatchConfig
 
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -29,10 +32,22 @@ def _start_time(text: str) -> dt.datetime:
 
 
 def _cmd_config_validate(args: argparse.Namespace) -> int:
-    config = load_config(args.file)
+    from gatewatch.config.check import check_config_file
+
+    checked = check_config_file(args.file, get_settings())  # what serve checks, by the same function
+    config = checked.config
     zones = sum(len(c.zones) for c in config.cameras)
-    print(f"{args.file}: OK ({len(config.cameras)} camera(s), {zones} zone(s), model {config.detector.model})")
+    print(
+        f"{args.file}: OK ({len(config.cameras)} camera(s), {zones} zone(s), "
+        f"model {config.detector.model} with {len(checked.class_names)} classes)"
+    )
     return 0
+
+
+def _checked_config(path: Path) -> GatewatchConfig:
+    from gatewatch.config.check import check_config_file
+
+    return check_config_file(path, get_settings()).config
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -53,7 +68,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from gatewatch.clips.analyze import analyze_clip
 
-    config = load_config(args.config)
+    config = _checked_config(args.config)
     for clip in args.clips:
         out = args.out / clip.stem if len(args.clips) > 1 else args.out
         summary = analyze_clip(
@@ -84,7 +99,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from gatewatch.run_live import run_live
 
-    run_live(load_config(args.config), get_settings(), stop_after_s=args.duration)
+    run_live(_checked_config(args.config), get_settings(), stop_after_s=args.duration)
     return 0
 
 

@@ -21,12 +21,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gatewatch.api.app import create_app
-    from gatewatch.config.file import load_config
+    from gatewatch.config.check import check_config_file
     from gatewatch.service import Service
 
+    settings = get_settings()
+    checked = check_config_file(args.config, settings)  # the very check `gatewatch config validate` runs
     # Built here, once: uvicorn gets the app object (not an import string), so it cannot create a second
     # pipeline in a reloader or a worker process.
-    service = Service(get_settings(), load_config(args.config), config_path=args.config)
+    service = Service(settings, checked.config, config_path=args.config)
     app = create_app(service, insecure_local=args.insecure_local)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     return 0

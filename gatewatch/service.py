@@ -1,8 +1,9 @@
 """The running service: store, delivery, detector, live runtime and views, composed once per process.
 
 Event flow: the runtime's ``on_event`` (scheduler thread) writes the snapshot of a ``new`` record,
-then ``store.append`` commits it; only then do the store's listeners (SSE wake-up, MQTT, metrics,
-the webhook worker's wake-up) see it, so nothing is ever delivered that is not stored.
+then the RecordWriter has the store commit it (or holds it, in order, while the store cannot write);
+only then do the store's listeners (SSE wake-up, MQTT, metrics, the webhook worker's wake-up) see it,
+so nothing is ever delivered that is not stored.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
 
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.assets.samples import SampleError, resolve_source
@@ -27,6 +27,8 @@ from gatewatch.live_view import FrameHub
 from gatewatch.service_metrics import DELIVERIES, count_stored
 from gatewatch.snapshots import snapshot_name
 from gatewatch.store import EventStore
+from gatewatch.store.health import StoreHealth
+from gatewatch.store.record_writer import RecordWriter
 from gatewatch.store.recovery import end_interrupted_events
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.camera_types import StateChange
@@ -34,6 +36,7 @@ from gatewatch.streams.runtime import Applied, Runtime
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventRecord
+from gatewatch.writable import ensure_writable_dir
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +52,17 @@ class Service:
     ) -> None:
         self.settings = settings
         self.config_path = config_path
+        ensure_writable_dir(settings.data_dir, "data dir (GATEWATCH_DATA_DIR)")  # not a traceback from SQLite
         settings.snapshots_dir.mkdir(parents=True, exist_ok=True)
         self.store = EventStore(settings.db_url)
+        self.store_health = StoreHealth(self.store.engine, _sqlite_dir(settings.db_url))
+        self.writer = RecordWriter(
+            self.store,
+            self.store_health,
+            max_held=settings.store_max_held_records,
+            retry_interval_s=settings.store_retry_interval_s,
+            spill_path=settings.store_spill_path,
+        )
         self.detector = detector or load_detector(
             config.detector, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest)
         )
@@ -112,17 +124,23 @@ class Service:
             self._started = True
         DELIVERIES.bind("webhook", lambda: (self.webhooks.attempts_total, self.webhooks.failed_attempts_total))
         self.webhooks.start()
+        self.writer.start()
         try:
             if self.mqtt is not None:
                 mqtt = self.mqtt
                 DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
                 mqtt.start()
-            interrupted = end_interrupted_events(self.store)  # after delivery starts: the end records go out too
+            spilled = self.writer.replay_spill()  # records a stop could not store: first, in their order
+            if spilled:
+                log.warning("%d event record(s) from the spill file %s", spilled, self.settings.store_spill_path)
+            # After delivery starts: the end records go out too.
+            interrupted = end_interrupted_events(self.store, self.writer.append)
             if interrupted:
                 log.warning("ended %d event(s) left open by a previous process", len(interrupted))
             self.runtime.start()
         except BaseException:
             # A failed start must not leave delivery threads behind (the lifespan never reaches stop()).
+            self.writer.stop()
             self.webhooks.stop()
             if self.mqtt is not None:
                 self.mqtt.stop()
@@ -136,6 +154,7 @@ class Service:
             self._stopped = True
         if not self.runtime.stop():
             log.warning("a camera thread did not end within its timeouts")
+        self.writer.stop()  # the cameras' end records are in: one last try for any still held
         self.webhooks.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
@@ -145,26 +164,17 @@ class Service:
     def running(self) -> bool:
         return self._started and not self._stopped
 
-    def ready(self) -> tuple[bool, dict[str, bool]]:
-        checks = {
-            "model": bool(self.detector_classes),
-            "store": self._store_writable(),
-            "pipeline": self.running,
-        }
-        return all(checks.values()), checks
+    def ready(self) -> tuple[bool, dict[str, bool], dict[str, str]]:
+        """Checks by name, and the reason of each failed one that has one (the store's)."""
+        store_error = self._store_error()
+        checks = {"model": bool(self.detector_classes), "store": store_error is None, "pipeline": self.running}
+        return all(checks.values()), checks, {} if store_error is None else {"store": store_error}
 
-    def _store_writable(self) -> bool:
-        """A real write, rolled back: a read-only file or a full disk shows here, not at the next alarm."""
-        try:
-            with self.store.engine.connect() as conn, conn.begin() as transaction:
-                conn.execute(
-                    text("INSERT INTO audit_log (at, actor, what) VALUES (CURRENT_TIMESTAMP, 'readyz', 'probe')")
-                )
-                transaction.rollback()
-            return True
-        except SQLAlchemyError:
-            log.exception("store is not writable")
-            return False
+    def _store_error(self) -> str | None:
+        held, error = self.writer.held, self.store_health.error
+        if held and error is not None:  # no probe needed: the oldest held record's write has just failed
+            return f"{held} event record(s) held until the store can write: {error}"
+        return self.store_health.probe()
 
     # -- runtime callbacks ---------------------------------------------------------------------------
 
@@ -175,7 +185,7 @@ class Service:
         name = snapshot_name(record.id)
         if (self.settings.data_dir / name).is_file():
             record = replace(record, snapshot=name)
-        self.store.append(record)
+        self.writer.append(record)
 
     def _write_snapshot(self, record: EventRecord) -> None:
         path = self.settings.data_dir / snapshot_name(record.id)
@@ -188,7 +198,16 @@ class Service:
             path.write_bytes(jpeg)
         except Exception:  # the event matters more than its picture: it is stored without one
             log.exception("could not write snapshot %s", path)
+            path.unlink(missing_ok=True)  # a disk that filled up mid-write leaves a truncated JPEG
 
     def _on_state(self, change: StateChange) -> None:
         if self.mqtt is not None:
             self.mqtt.on_state(change)
+
+
+def _sqlite_dir(url: str) -> Path | None:
+    """The folder of a SQLite database file (where the disk can fill up), None for any other database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).parent

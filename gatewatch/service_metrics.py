@@ -23,6 +23,17 @@ EVENTS_STORED = Counter(
     "Event records committed to the store, by event type and record (new/update/end, or an operator action).",
     ["type", "lifecycle"],
 )
+STORE_WRITE_FAILURES = Counter(
+    "gatewatch_store_write_failures",
+    "Writes the store refused (disk full, read-only, I/O error): record appends and their retries, API writes, probes.",
+)
+STORE_HELD_RECORDS = Gauge(
+    "gatewatch_store_held_records", "Event records held in memory, in order, until the store can write them."
+)
+STORE_DROPPED_RECORDS = Counter(
+    "gatewatch_store_dropped_records",
+    "Event records dropped because the hold buffer was full (or a record could not be stored at all).",
+)
 SSE_CLIENTS = Gauge("gatewatch_sse_clients", "Clients connected to GET /events/stream.")
 
 # channel -> () -> (attempts, failed attempts)

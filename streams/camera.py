@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera_config import CameraConfig
@@ -38,6 +39,15 @@ END_OF_FILE = "end of file"
 
 def is_local_file(source: str) -> bool:
     return "://" not in source and not source.startswith("/dev/")
+
+
+def _without_credentials(text: str, source: str) -> str:
+    """``text`` with the source URL's user, password and query left out, for the log."""
+    parts = urlsplit(source)
+    if not parts.netloc:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    return text.replace(source, urlunsplit((parts.scheme, host, parts.path, "", "")))
 
 
 def backoff_delay(failures: int, min_s: float, max_s: float, jitter: float, rng: random.Random) -> float:
@@ -173,6 +183,14 @@ class CameraWorker:
             delay = backoff_delay(
                 max(failures, 1), cfg.reconnect_min_s, cfg.reconnect_max_s, cfg.reconnect_jitter, self._rng
             )
+            if failures & (failures - 1) == 0:  # 0, 1, 2, 4, 8...: a dead camera is logged, not every retry
+                log.warning(
+                    "camera %s: %s; %d failed attempt(s) in a row, next in %.1f s",
+                    self.camera_id,
+                    _without_credentials(error, cfg.source),
+                    max(failures, 1),
+                    delay,
+                )
             if self._stop.wait(delay):
                 return
             with self._lock:
@@ -232,6 +250,7 @@ class CameraWorker:
             if self._state is not CameraState.RUNNING:
                 if self._state is CameraState.RECONNECTING:
                     self._reconnects += 1
+                    log.warning("camera %s: frames again (reconnect %d)", self.camera_id, self._reconnects)
                 self._set_state(CameraState.RUNNING, None)
         self.slot.put(CapturedFrame(self.camera_id, picture, t_s, wall, index, self._session, captured), captured)
 

@@ -37,6 +37,7 @@ def camera_out(service: Service, camera: CameraConfig, statuses: dict[str, Camer
         frames_in=status.frames_in if status else 0,
         fps=status.fps if status else 0.0,
         last_frame_age_s=status.last_frame_age_s if status else None,
+        reconnect_attempts=status.reconnect_attempts if status else 0,
         reconnects=status.reconnects if status else 0,
         last_error=error.replace(camera.source, config.source) if error else None,
         detected=status.detected if status else 0,

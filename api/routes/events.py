@@ -78,11 +78,12 @@ def get_deliveries(event_id: EventId, service: ServiceDep, _who: EventsReader) -
 
 
 def _act(service: ServiceDep, event_id: str, action: Action, actor: str, body: ActionIn | None) -> EventOut:
+    service.writer.require_flushed()  # an action follows the held records of its event, or is refused (503)
     service.store.act(event_id, action, actor, None if body is None else body.note)
     return EventOut.of(service.store.get_event(event_id).event)
 
 
-ACT_ERRORS = error_responses(401, 403, 404, 409, 422)
+ACT_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
 NoteBody = Annotated[ActionIn | None, Body(description="Optional note.")]
 
 

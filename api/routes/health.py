@@ -24,8 +24,8 @@ def healthz() -> HealthOut:
     summary="Model loaded, store writable, pipeline running",
 )
 async def readyz(service: ServiceDep) -> JSONResponse:
-    ready, checks = await run_in_threadpool(service.ready)
-    body = ReadyOut(ready=ready, checks=checks)
+    ready, checks, reasons = await run_in_threadpool(service.ready)
+    body = ReadyOut(ready=ready, checks=checks, reasons=reasons)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 

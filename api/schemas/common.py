@@ -27,6 +27,10 @@ class HealthOut(BaseModel):
 class ReadyOut(BaseModel):
     ready: bool = Field(description="True when every check passes.")
     checks: dict[str, bool] = Field(description="model: detector loaded; store: database writable; pipeline: running.")
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why a failed check failed, by check (store: the database's error and records held).",
+    )
 
 
 class InfoOut(BaseModel):
@@ -53,6 +57,6 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found",
         409: "Conflict with the current state",
         422: "Invalid input",
-        503: "Not ready",
+        503: "Not ready, or the store cannot write now",
     }
     return {code: {"model": ErrorOut, "description": reasons.get(code, "Error")} for code in codes}

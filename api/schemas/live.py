@@ -41,6 +41,7 @@ class CameraOut(BaseModel):
     frames_in: int = Field(description="Frames decoded since the camera's worker started.")
     fps: float = Field(description="Recent delivery rate.")
     last_frame_age_s: float | None = Field(description="Seconds since the newest frame; null before the first.")
+    reconnect_attempts: int = Field(description="Attempts to reopen the source (a dead camera keeps counting).")
     reconnects: int = Field(description="Reconnects that delivered frames again.")
     last_error: str | None = Field(description="The latest source error (passwords removed).")
     detected: int = Field(description="Frames sent to the detector.")

@@ -29,6 +29,7 @@ from gatewatch.vision.annotate import Annotator
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.types import EventType
+from gatewatch.writable import ensure_writable_dir
 
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 MIN_DECODED_FRACTION = 0.9  # below this share of the declared frames the file is cut short, not just imprecise
@@ -84,7 +85,7 @@ def analyze_clip(
     """
     camera = select_camera(config, clip, camera_id)
     start_wall = _utc(start_time)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(out_dir.parent, f"output {out_dir}: its folder")
     temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
     try:
         summary = _analyze_into(temp, clip, config, camera, start_wall, settings, write_video, progress)

@@ -59,7 +59,15 @@ def _line_for(loc: tuple[Any, ...], index: dict[tuple[Any, ...], int]) -> int | 
     return None
 
 
+LineIndex = dict[tuple[Any, ...], int]
+
+
 def parse_config(text: str, source: str = "<config>") -> GatewatchConfig:
+    return parse_config_lines(text, source)[0]
+
+
+def parse_config_lines(text: str, source: str = "<config>") -> tuple[GatewatchConfig, LineIndex]:
+    """The config and the YAML line of every key and list item (by path), for later checks' messages."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -74,18 +82,61 @@ def parse_config(text: str, source: str = "<config>") -> GatewatchConfig:
     if dupes:
         raise ConfigError(source, dupes)
     try:
-        return GatewatchConfig.model_validate(data)
+        return GatewatchConfig.model_validate(data), index
     except ValidationError as exc:
-        issues = [
-            ConfigIssue(".".join(map(str, err["loc"])), err["msg"], _line_for(tuple(err["loc"]), index))
-            for err in exc.errors(include_url=False)
-        ]
+        issues = [issue_at(*_located(err, data), index) for err in exc.errors(include_url=False)]
         raise ConfigError(source, issues) from exc
 
 
-def load_config(path: Path) -> GatewatchConfig:
+def issue_at(loc: tuple[Any, ...], message: str, index: LineIndex) -> ConfigIssue:
+    return ConfigIssue(".".join(map(str, loc)), message, _line_for(loc, index))
+
+
+def _located(err: Any, data: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+    """The error's path and message; a whole-config check names ``cameras.<id>.zones.<id>...`` in its message."""
+    loc, message = tuple(err["loc"]), str(err["msg"])
+    where, _, rest = message.removeprefix("Value error, ").partition(": ")
+    if loc or not where.startswith("cameras.") or not rest:
+        return loc, message
+    return locate(where, data), rest
+
+
+def locate(dotted: str, data: dict[str, Any]) -> tuple[Any, ...]:
+    """``cameras.<camera id>.zones.<zone id>.<rest>`` as list indices, to find its line (ids may hold dots)."""
+    cameras = data.get("cameras")
+    for i, camera in enumerate(cameras if isinstance(cameras, list) else []):
+        prefix = f"cameras.{camera.get('id')}." if isinstance(camera, dict) else None
+        if prefix is None or not dotted.startswith(prefix):
+            continue
+        rest = dotted.removeprefix(prefix)
+        if not rest.startswith("zones."):
+            return ("cameras", i, *rest.split("."))
+        zones = camera.get("zones")
+        for j, zone in enumerate(zones if isinstance(zones, list) else []):
+            zone_prefix = f"zones.{zone.get('id')}" if isinstance(zone, dict) else None
+            if zone_prefix is not None and (rest == zone_prefix or rest.startswith(zone_prefix + ".")):
+                return ("cameras", i, "zones", j, *[p for p in rest.removeprefix(zone_prefix).split(".") if p])
+        return ("cameras", i, *rest.split("."))
+    return tuple(dotted.split("."))
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text; a binary or non-UTF-8 file is a ConfigError naming the file and the byte."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), [ConfigIssue("", f"cannot read file: {exc.strerror}", None)]) from exc
-    return parse_config(text, str(path))
+    if b"\0" in raw:
+        at = raw.index(b"\0")
+        message = f"not a YAML text file: binary data (a NUL byte at offset {at})"
+        raise ConfigError(str(path), [ConfigIssue("", message, None)])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = f"not a UTF-8 text file: byte 0x{raw[exc.start]:02x} at offset {exc.start} cannot be decoded"
+        raise ConfigError(str(path), [ConfigIssue("", message, line)]) from exc
+
+
+def load_config(path: Path) -> GatewatchConfig:
+    return parse_config(read_config_text(path), str(path))

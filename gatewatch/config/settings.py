@@ -53,7 +53,23 @@ class Settings(BaseSettings):
     webhook_poll_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often the webhook worker looks for due retries when not woken."
     )
-    webhook_concurrency: int = Field(8, ge=1, le=64, description="Webhook requests sent in parallel.")
+    webhook_concurrency: int = Field(
+        8, ge=1, le=64, description="Webhook subscribers served side by side (each gets its records in seq order)."
+    )
+    store_max_held_records: int = Field(
+        10_000,
+        ge=100,
+        le=1_000_000,
+        description="Event records held in memory, in order, while the store cannot write (past it: dropped).",
+    )
+    store_spill_path: Path | None = Field(
+        None,
+        description="JSON-lines file, best on another disk than data_dir, where event records still held at "
+        "shutdown are kept and stored from at the next start; unset: they are logged by id and lost.",
+    )
+    store_retry_interval_s: float = Field(
+        1.0, gt=0.0, le=60.0, description="How often held event records are retried while the store cannot write."
+    )
     mqtt_host: str | None = Field(
         None, min_length=1, max_length=253, description="MQTT broker host; unset disables MQTT publishing."
     )

@@ -8,10 +8,12 @@ import logging
 import math
 import random
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 from standardwebhooks import Webhook
 
 from gatewatch.delivery.retry import RetryPolicy
@@ -41,7 +43,9 @@ class OutboxWorker:
     """Background thread that drains the store's webhook outbox; ``start()``/``stop()``.
 
     Deliveries are claimed from the database, so pending ones survive a restart and are resumed by
-    the next worker on the same database. Counters are plain ints for the metrics exporter to read.
+    the next worker on the same database. Each subscriber gets its records in seq order, one request
+    at a time (see Outbox.claim_due); ``concurrency`` subscribers are served side by side.
+    Counters are plain ints for the metrics exporter to read.
     """
 
     def __init__(
@@ -69,6 +73,10 @@ class OutboxWorker:
         self.delivered_total = 0
         self.failed_attempts_total = 0  # attempts that did not get a 2xx answer
         self.given_up_total = 0  # deliveries marked failed after policy.max_attempts
+        # Outcomes the store could not take (disk full): written before the next claim, so a delivered
+        # head of line does not wait out its lease (and is not sent again) once the store is back.
+        self._unrecorded: list[Callable[[], None]] = []
+        self._unrecorded_lock = threading.Lock()
         # A new record wakes the worker at once instead of at the next poll.
         store.add_listener(lambda _record: self._wake.set())
 
@@ -97,7 +105,8 @@ class OutboxWorker:
                 self._wake.clear()
 
     def _drain(self, pool: ThreadPoolExecutor) -> None:
-        """Send every delivery due now, ``concurrency`` at a time."""
+        """Send every delivery due now: one per subscriber per round, ``concurrency`` subscribers at a time."""
+        self._record_unrecorded()
         while not self._stopping.is_set():
             batch = self.store.outbox.claim_due(dt.datetime.now(dt.UTC), self.concurrency, self._lease)
             if not batch:
@@ -118,15 +127,30 @@ class OutboxWorker:
             response = self._client.post(delivery.url, content=body, headers=headers)
             status = response.status_code
             if response.is_success:
-                self.store.outbox.succeeded(delivery.outbox_id, status)
+                self._record(lambda: self.store.outbox.succeeded(delivery.outbox_id, status))
                 return "delivered"
             error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         if delivery.attempt >= self.policy.max_attempts:
             log.warning("webhook to %s for seq %d failed for good: %s", delivery.url, delivery.record.seq, error)
-            self.store.outbox.give_up(delivery.outbox_id, error, status)
+            self._record(lambda: self.store.outbox.give_up(delivery.outbox_id, error, status))
             return "failed"
         when = now + dt.timedelta(seconds=self.policy.delay_s(delivery.attempt, self._rng))
-        self.store.outbox.retry_at(delivery.outbox_id, when, error, status)
+        self._record(lambda: self.store.outbox.retry_at(delivery.outbox_id, when, error, status))
         return "retry"
+
+    def _record(self, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except SQLAlchemyError as exc:
+            log.warning("webhook outcome not stored (%s): kept to store before the next round", type(exc).__name__)
+            with self._unrecorded_lock:
+                self._unrecorded.append(write)
+
+    def _record_unrecorded(self) -> None:
+        """Store the kept outcomes, oldest first; raises (skipping this round) while the store still fails."""
+        with self._unrecorded_lock:
+            while self._unrecorded:
+                self._unrecorded[0]()
+                self._unrecorded.pop(0)

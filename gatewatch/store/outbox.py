@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.convert import stored_record
@@ -29,14 +29,24 @@ class Outbox:
         self._sessions = sessions
 
     def claim_due(self, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[Delivery]:
-        """Take up to ``limit`` due deliveries of active subscriptions, oldest record first.
+        """Take the oldest pending delivery of up to ``limit`` active subscriptions, where it is due.
 
+        Only each subscription's oldest pending record is ever sent (its head of line): a receiver gets
+        records in seq order, one at a time, and one that is being retried holds back those after it
+        until it is delivered or given up. Subscriptions are served side by side.
         The attempt is counted and the row pushed ``lease`` ahead before sending: a process that dies
         mid-send leaves it to be retried after the lease (at least once, never lost), and another
         worker does not take it meanwhile (SKIP LOCKED on PostgreSQL; SQLite serialises writers).
         """
+        heads = (
+            select(OutboxRow.subscription_id, func.min(OutboxRow.seq).label("seq"))
+            .where(OutboxRow.status == "pending")
+            .group_by(OutboxRow.subscription_id)
+            .subquery()
+        )
         query = (
             select(OutboxRow, SubscriptionRow, EventRecordRow, EventRow.type)
+            .join(heads, (heads.c.subscription_id == OutboxRow.subscription_id) & (heads.c.seq == OutboxRow.seq))
             .join(SubscriptionRow, SubscriptionRow.id == OutboxRow.subscription_id)
             .join(EventRecordRow, EventRecordRow.seq == OutboxRow.seq)
             .join(EventRow, EventRow.id == EventRecordRow.event_id)

@@ -9,6 +9,7 @@ record is not ``end`` gets an end record with reason ``interrupted``, ended at i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -20,12 +21,16 @@ from gatewatch.vision.types import EventRecord
 END_REASON = "interrupted"
 
 
-def end_interrupted_events(store: EventStore) -> list[str]:
-    """Append an end record to every event left open; returns their ids. Call before the pipeline starts."""
+def end_interrupted_events(store: EventStore, append: Callable[[EventRecord], object] | None = None) -> list[str]:
+    """Append an end record to every event left open; returns their ids. Call before the pipeline starts.
+
+    ``append`` writes each record (the service's RecordWriter, which holds it if the store fails).
+    """
+    append = append or store.append
     with store.sessions() as session:
         latest = [row.latest for row in session.scalars(select(EventRow).where(EventRow.lifecycle != "end"))]
     for event in latest:
-        store.append(_end_record(event))
+        append(_end_record(event))
     return [event["id"] for event in latest]
 
 

@@ -125,6 +125,7 @@ class OutboxRow(Base):
 
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_heads", "status", "subscription_id", "seq"),  # each subscription's oldest pending
         UniqueConstraint("subscription_id", "seq"),
     )
 

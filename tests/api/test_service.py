@@ -24,7 +24,7 @@ def test_pipeline_starts_once_and_readiness_follows_it(make_app: Callable[..., R
     app = make_app(sample_config(rules=False))
     ready = httpx.get(f"{app.base_url}/readyz", timeout=10)
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "checks": {"model": True, "store": True, "pipeline": True}}
+    assert ready.json() == {"ready": True, "checks": {"model": True, "store": True, "pipeline": True}, "reasons": {}}
     with pytest.raises(RuntimeError, match="once per process"):
         app.service.start()
     assert httpx.get(f"{app.base_url}/healthz", timeout=10).json() == {"status": "ok"}

@@ -134,3 +134,33 @@ def test_stream_refuses_missing_key_and_bad_last_event_id(make_app: Callable[...
         timeout=10,
     )
     assert bad.status_code == 422
+
+
+def test_last_event_id_beyond_64_bits_is_refused_not_a_broken_stream(make_app: Callable[..., RunningApp]) -> None:
+    app = make_app(sample_config(rules=False))
+    headers = app.auth(app.key("viewer"))
+    for too_big in (2**63, 2**64, 10**30):
+        refused = httpx.get(f"{app.base_url}/events/stream", headers={**headers, "last-event-id": str(too_big)})
+        assert refused.status_code == 422, (too_big, refused.text)
+        assert refused.json()["detail"][0]["loc"] == ["header", "last-event-id"]
+        by_query = httpx.get(f"{app.base_url}/events/stream?after={too_big}", headers=headers)
+        assert by_query.status_code == 422 and by_query.json()["detail"][0]["loc"] == ["query", "after"]
+
+
+def test_resume_ahead_of_the_newest_seq_starts_at_the_newest_and_says_so(make_app: Callable[..., RunningApp]) -> None:
+    """A client that holds a seq from before a store reset is not left waiting for the seq to catch up."""
+    app = make_app(sample_config(rules=False))
+    store = app.service.store
+    (newest,) = _append(store, "before")
+    for ahead in (newest + 1000, 2**63 - 1):
+        client, response = _open(app, app.key("viewer"), **{"last-event-id": str(ahead)})
+        stream = messages(response)
+        opening = next(stream).comment or ""
+        assert opening.startswith(f"stream open after seq {newest};")
+        assert f"requested seq {ahead} is ahead of the newest seq {newest}" in opening
+        (fresh,) = _append(store, f"after-{ahead}")
+        (message,) = _take((m for m in stream if m.data is not None), 1)
+        assert int(message.id or 0) == fresh == newest + 1
+        newest = fresh
+        response.close()
+        client.close()

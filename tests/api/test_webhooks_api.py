@@ -173,3 +173,26 @@ def test_nothing_is_lost_when_the_served_process_is_killed_and_restarted(
     assert all(len(receiver.accepted[f"msg_{s}"]) == 1 for s in before_restart)
     ack = next(b[0] for b in receiver.accepted.values() if b[0]["type"] == "event.acknowledged")
     assert ack["data"]["action"]["actor"] == "ops" and ack["data"]["event"]["id"] == event_id
+
+
+def test_one_subscriber_gets_records_in_the_store_order_even_with_retries(
+    make_app: Callable[..., RunningApp], webhook_receiver: Callable[[Receiver], str]
+) -> None:
+    """A burst of records, every 9th refused once: each arrives (and is retried) before any later one."""
+    app = make_app(sample_config(rules=False), **FAST_RETRY, webhook_concurrency=8)
+
+    def refuse_once(msg_id: str, nth: int) -> int:
+        return 503 if nth == 1 and int(msg_id.removeprefix("msg_")) % 9 == 0 else 204
+
+    receiver = Receiver("", refuse_once)
+    with app.client("admin") as admin:
+        created = admin.post("/webhooks", json={"url": webhook_receiver(receiver)})
+        assert created.status_code == 201, created.text
+        receiver.secret = created.json()["secret"]
+    seqs = [app.service.store.append(new_record(f"burst{i}")) for i in range(200)]
+    _wait_for(lambda: len(receiver.accepted) == len(seqs), 60, "every record delivered")
+
+    arrivals = sorted((at, int(msg_id.removeprefix("msg_"))) for msg_id, ats in receiver.attempts.items() for at in ats)
+    order = [seq for _at, seq in arrivals]
+    assert order == sorted(order), "a record reached the subscriber before an older one was delivered"
+    assert sorted(set(order)) == seqs and len(order) == len(seqs) + sum(1 for s in seqs if s % 9 == 0)

@@ -138,3 +138,40 @@ def test_cli_validate_ok_and_errors(tmp_path: Path) -> None:
     assert "cameras.0.zones.0.loitering.dwell_s (line 16)" in result.stderr
     assert "cameras.0.zones.0.crowding.min_count (line 18)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_validate_resolves_model_classes_and_schedules_as_serve_does(tmp_path: Path) -> None:
+    """What serve refuses at start, validate refuses, with the camera/zone path and the YAML line."""
+    cases = {
+        "model": (GOOD.replace("model: yolox_nano", "model: yolox_tiny"), "detector.model (line 2): unknown model"),
+        "class": (
+            GOOD.replace("classes: [knife]", "classes: [knife, bazooka]"),
+            "cameras.0.zones.0.weapon.classes (line 20): unknown class name(s) ['bazooka']",
+        ),
+        "schedule": (
+            GOOD.replace("{pickup: {min_count: 25}}", "{dismissal: {min_count: 25}}"),
+            "cameras.0.zones.0.crowding.schedules (line 19): unknown schedule 'dismissal' (known: pickup)",
+        ),
+    }
+    for name, (text, expected) in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        result = run_cli("config", "validate", str(path))
+        assert result.returncode == 2, (name, result.stdout)
+        assert f"{path}: 1 problem(s)" in result.stderr and expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_cli_validate_names_a_binary_file(tmp_path: Path) -> None:
+    binary = tmp_path / "camera.onnx"
+    binary.write_bytes(b"\x08\x07\x12\x07pytorch\x00\x00\xff\xfe" * 10)
+    result = run_cli("config", "validate", str(binary))
+    assert result.returncode == 2
+    assert f"{binary}: 1 problem(s)" in result.stderr and "not a YAML text file: binary data" in result.stderr
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(GOOD.replace("gate-north", "gate-n\xf6rd").encode("latin-1"))
+    result = run_cli("config", "validate", str(latin1))
+    assert (
+        result.returncode == 2 and "not a UTF-8 text file: byte 0xf6" in result.stderr and "(line 11)" in result.stderr
+    )
+    assert "codec can't decode" not in result.stderr and "Traceback" not in result.stderr

@@ -113,10 +113,13 @@ def test_restart_resumes_pending_deliveries_and_loses_none(
         first.append(new_record(event_id, type="weapon" if event_id == "ev0" else "loitering"))
     first.act("ev0", "acknowledged", "guard")
     seqs = [r.seq for r in first.records_after(0)]
-    _wait_for(lambda: all(d.attempts >= 1 for e in event_ids for d in first.delivery_status(e)))
+    # Delivery is in order: the oldest record is retried, the others wait behind it.
+    _wait_for(lambda: first.delivery_status("ev0")[0].attempts >= 1)
     worker.stop()  # "crash" with every delivery still pending
+    waiting = [d for e in event_ids[1:] for d in first.delivery_status(e)]
     first.close()
     assert receiver.accepted == {}
+    assert all(d.status == "pending" and d.attempts == 0 for d in waiting)
 
     receiver_up.set()
     second = EventStore(url)  # a new process: a new engine on the same file
@@ -131,6 +134,8 @@ def test_restart_resumes_pending_deliveries_and_loses_none(
 
     assert len(seqs) == 6 and sorted(receiver.accepted) == sorted(f"msg_{s}" for s in seqs)
     assert all(len(bodies) == 1 for bodies in receiver.accepted.values())
-    assert all(d.status == "delivered" and d.attempts >= 2 for d in statuses)
+    assert all(d.status == "delivered" for d in statuses) and statuses[0].attempts >= 2
+    arrival = sorted(receiver.attempts, key=lambda msg_id: receiver.attempts[msg_id][0])
+    assert arrival == [f"msg_{s}" for s in seqs]  # the store's order
     ack = receiver.accepted[f"msg_{seqs[-1]}"][0]
     assert ack["type"] == "event.acknowledged" and ack["data"]["action"]["actor"] == "guard"
