@@ -115,6 +115,26 @@ class TrackerConfig(StrictModel):
         2.0, ge=0.0, le=60.0, description="Seconds a lost track is kept for re-association before its id retires."
     )
     min_hits: int = Field(2, ge=1, le=30, description="Matched detections before a track id is confirmed.")
+    still_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds a track must stay within half a box height of one spot to count as standing still.",
+    )
+    still_lost_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds a lost track that stood still is kept for re-association (a waiting parent hidden by "
+        "passers-by or missed while the detector's score dips), instead of lost_s.",
+    )
+    revive_iou: float = Field(
+        0.5,
+        ge=0.05,
+        le=0.95,
+        description="A detection below high_confidence revives a lost track that stood still when it overlaps the "
+        "track's last box at least this much (it never starts a track).",
+    )
 
 
 class TilingConfig(StrictModel):
