@@ -10,7 +10,7 @@ import numpy as np
 from gatewatch.vision.analytics_config import Point, ScheduleConfig, TilingConfig, TrackerConfig, ZoneConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.events import EventLifecycle
-from gatewatch.vision.rules.base import Rule
+from gatewatch.vision.rules.base import CameraTrackAware, Rule
 from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.rules.registry import build_rules
 from gatewatch.vision.schedule import ScheduleBook
@@ -120,7 +120,10 @@ class CameraAnalyzer:
         windows = self._schedules.active(meta.wall)
         in_zone = [tracked[row] for row in inside]
         events = []
+        newest_id = int(tracked.tracker_id.max(initial=-1))
         for watch in self._watches:
+            if isinstance(watch.rule, CameraTrackAware):
+                watch.rule.note_newest_track(newest_id)  # tells an id switch from a passer-by
             state = watch.rule.observe(in_zone[watch.zone_index], meta, windows)
             record = watch.lifecycle.step(state, meta)
             if record is not None:
