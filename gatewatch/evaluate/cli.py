@@ -13,6 +13,9 @@ from collections.abc import Sequence as Seq
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
 from gatewatch.evaluate.counts import (
     RULES,
     Mode,
@@ -21,12 +24,14 @@ from gatewatch.evaluate.counts import (
     continuity,
     cost,
     frame_scores,
+    interleaved_cost,
     run_mode,
     summarise,
 )
 from gatewatch.evaluate.labelled import Sequence, load_sequence
 from gatewatch.evaluate.report import markdown
 from gatewatch.vision.analytics_config import DetectorConfig, TrackerConfig
+from gatewatch.vision.detector import Detector
 from gatewatch.vision.tiling import TileGrid
 
 MODES = {
@@ -34,6 +39,7 @@ MODES = {
     "tiles-2x1": Mode("tiles-2x1", TileGrid(2, 1, 0.15)),
     "tiles-3x2": Mode("tiles-3x2", TileGrid(3, 2, 0.15)),
 }
+COST_FRAMES, COST_ROUNDS = 10, 3  # frames per sequence timed, turns each mode takes on each
 THRESHOLDS = [round(0.05 * i, 2) for i in range(2, 15)]  # 0.10 .. 0.70
 MIN_PRECISION = 0.9
 
@@ -83,10 +89,11 @@ def best_threshold(run: ModeRun) -> tuple[float, dict[str, object]]:
     )
 
 
-def evaluate(args: argparse.Namespace) -> dict[str, object]:
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from gatewatch.assets.models import load_detector
     from gatewatch.config.settings import get_settings
 
+    args.modes = ["frame", *(m for m in args.modes if m != "frame")]  # the plain baseline is always beside
     names = args.sequences or sorted(p.name for p in args.data.iterdir() if (p / "boxes.csv").is_file())
     if args.tune_on not in names:
         raise ValueError(f"--tune-on {args.tune_on!r} is not among the sequences {names}")
@@ -96,8 +103,9 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
     # only by the boxes scoring above it, so a later cut equals running at that threshold).
     config = DetectorConfig(model=args.model, confidence=min(THRESHOLDS), threads=args.threads)
     detector = load_detector(config, get_settings().models_dir)
-    tracker = TrackerConfig()
-    results: dict[str, object] = {
+    # Continuity with today's tracker and with the revival of people who stood still switched off.
+    trackers = {"default": TrackerConfig(), "no_still_revival": TrackerConfig(still_lost_s=0.0, revive_iou=0.95)}
+    results: dict[str, Any] = {
         "model": args.model,
         "tuned_on": args.tune_on,
         "every": args.every,
@@ -112,17 +120,32 @@ def evaluate(args: argparse.Namespace) -> dict[str, object]:
             per_sequence[name] = {
                 "tuning": name == args.tune_on,
                 "frames": [f.number for f in run.frames],
-                "cost": cost(run, args.detection_fps),
-                "continuity": continuity(run, tracker, threshold),
+                "continuity": {name: continuity(run, cfg, threshold) for name, cfg in trackers.items()},
                 **{rule: _rule_report(run, rule, threshold) for rule in RULES},
             }
-        results["modes"][mode_name] = {  # type: ignore[index]
+        results["modes"][mode_name] = {
             "grid": None if mode.grid is None else [mode.grid.cols, mode.grid.rows, mode.grid.overlap],
             "confidence": threshold,
             "tuning_summary": tuned,
             "sequences": per_sequence,
         }
+    _add_costs(results, detector, sequences, args)
     return results
+
+
+def _add_costs(results: dict[str, Any], detector: Detector, sequences: dict[str, Sequence], args: Any) -> None:
+    """Cost of each mode per sequence, measured with the modes taking turns on the same frames."""
+    modes = [MODES[name] for name in args.modes]  # "frame" first: the baseline
+    for name, sequence in sequences.items():
+        frames = sequence.frames[:: max(1, len(sequence.frames) // COST_FRAMES)][:COST_FRAMES]
+        images = [cv2.imread(str(frame.image)) for frame in frames]
+        times = interleaved_cost(detector, modes, images, COST_ROUNDS)
+        base = float(np.median(times[modes[0].name]))
+        for mode in modes:
+            entry = cost(mode, times[mode.name], args.detection_fps)
+            entry["vs_frame"] = round(float(np.median(times[mode.name])) / base, 2)
+            results["modes"][mode.name]["sequences"][name]["cost"] = entry
+        _progress(f"{name}: cost measured on {len(images)} frames x {COST_ROUNDS} rounds")
 
 
 def _rule_report(run: ModeRun, rule: str, threshold: float) -> dict[str, object]:
@@ -141,10 +164,10 @@ def _progress(message: str) -> None:
 def run_counts(args: argparse.Namespace) -> int:
     """Evaluate, print the Markdown report, write JSON/Markdown where asked; ValueError for bad input."""
     results = evaluate(args)
-    report = markdown(results)
-    print(report)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
+    report = markdown(results)
+    print(report)
     if args.markdown:
         args.markdown.write_text(report)
     return 0

@@ -45,7 +45,6 @@ class ModeRun:
     mode: Mode
     frames: list[LabelledFrame]
     detections: list[Detections] = field(default_factory=list)
-    detect_ms: list[float] = field(default_factory=list)
 
 
 def truth_for(frame: LabelledFrame, rule: str) -> tuple[np.ndarray, np.ndarray]:
@@ -69,9 +68,7 @@ def run_mode(
         image = cv2.imread(str(frame.image))
         if image is None:
             raise ValueError(f"{frame.image}: not a readable image")
-        start = time.perf_counter()
         (found,) = detect_tiled(detector, [image], [mode.grid])
-        run.detect_ms.append((time.perf_counter() - start) * 1000.0)
         run.detections.append(found[found.class_id == 0])
         if (i + 1) % 10 == 0 or i + 1 == len(sequence.frames):
             progress(f"{sequence.name} {mode.name}: {i + 1}/{len(sequence.frames)} frames")
@@ -130,13 +127,31 @@ def continuity(run: ModeRun, tracker: TrackerConfig, confidence: float) -> dict[
     }
 
 
-def cost(run: ModeRun, detection_fps: float) -> dict[str, object]:
+def interleaved_cost(
+    detector: Detector, modes: list[Mode], images: list[np.ndarray], rounds: int
+) -> dict[str, list[float]]:
+    """Detector milliseconds per frame of each mode, the modes taking turns on every image.
+
+    Taking turns makes the comparison fair on a shared machine: a burst of load from elsewhere hits
+    all modes alike instead of whichever happened to be running.
+    """
+    times: dict[str, list[float]] = {mode.name: [] for mode in modes}
+    for _ in range(rounds):
+        for image in images:
+            for mode in modes:
+                start = time.perf_counter()
+                detect_tiled(detector, [image], [mode.grid])
+                times[mode.name].append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+def cost(mode: Mode, detect_ms: list[float], detection_fps: float) -> dict[str, object]:
     """Detector wall time per frame (tiles, inference, merge; not JPEG decode) and streams it allows."""
-    ms = float(np.median(run.detect_ms))
+    ms = float(np.median(detect_ms))
     return {
-        "inferences_per_frame": run.mode.inferences,
+        "inferences_per_frame": mode.inferences,
         "detect_ms_median": round(ms, 1),
-        "detect_ms_p90": round(float(np.percentile(run.detect_ms, 90)), 1),
+        "detect_ms_p90": round(float(np.percentile(detect_ms, 90)), 1),
         "streams_per_2_cores_at_fps": detection_fps,
         # Detection only, each core running one 1-thread session; decoding and analytics come on top.
         "streams_per_2_cores_detector_only": round(2 * 1000.0 / (ms * detection_fps), 1),
