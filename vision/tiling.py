@@ -96,7 +96,16 @@ def merge_tiles(parts: list[Detections], rects: np.ndarray, width: int, height: 
     if len(merged) == 0:
         return merged
     xywh = np.concatenate([merged.xyxy[:, :2], merged.xyxy[:, 2:] - merged.xyxy[:, :2]], axis=1)
-    keep = cv2.dnn.NMSBoxesBatched(xywh, merged.confidence, merged.class_id, 0.0, nms_iou, eta=1.0, top_k=0)
+    # OpenCV's stubs list Sequence parameters; the function takes (and is fed) arrays.
+    keep = cv2.dnn.NMSBoxesBatched(
+        xywh,  # type: ignore[arg-type]
+        merged.confidence,  # type: ignore[arg-type]
+        merged.class_id,  # type: ignore[arg-type]
+        0.0,
+        nms_iou,
+        eta=1.0,
+        top_k=0,
+    )
     return merged[np.sort(np.asarray(keep, dtype=np.intp).reshape(-1))]
 
 

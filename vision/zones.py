@@ -22,7 +22,8 @@ class ZoneSet:
     ``EDGE_TOLERANCE_PX``: boxes are clipped to the frame, so everyone cut off by the bottom of the
     picture stands exactly on a whole-frame zone's bottom edge, and a person on a border two zones
     share counts in both (each zone's count is about that zone; nobody on a border is lost).
-    Pixel polygons are recomputed only when the frame size changes (``resize``); every per-frame test is vectorised over detections.
+    Pixel polygons are recomputed only when the frame size changes (``resize``); every per-frame
+    test is vectorised over detections.
     """
 
     def __init__(self, zones: list[ZoneConfig], masks: Sequence[Sequence[Point]], width: int, height: int) -> None:

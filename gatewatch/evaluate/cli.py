@@ -13,7 +13,6 @@ from collections.abc import Sequence as Seq
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from gatewatch.evaluate.counts import (
@@ -25,6 +24,7 @@ from gatewatch.evaluate.counts import (
     cost,
     frame_scores,
     interleaved_cost,
+    read_image,
     run_mode,
     summarise,
 )
@@ -32,6 +32,7 @@ from gatewatch.evaluate.labelled import Sequence, load_sequence
 from gatewatch.evaluate.report import markdown
 from gatewatch.vision.analytics_config import DetectorConfig, TrackerConfig
 from gatewatch.vision.detector import Detector
+from gatewatch.vision.errors import UserError
 from gatewatch.vision.tiling import TileGrid
 
 MODES = {
@@ -96,7 +97,7 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     args.modes = ["frame", *(m for m in args.modes if m != "frame")]  # the plain baseline is always beside
     names = args.sequences or sorted(p.name for p in args.data.iterdir() if (p / "boxes.csv").is_file())
     if args.tune_on not in names:
-        raise ValueError(f"--tune-on {args.tune_on!r} is not among the sequences {names}")
+        raise UserError(f"--tune-on {args.tune_on!r} is not among the sequences {names}")
     sequences = {name: load_sequence(args.data / name) for name in names}
     sequences = {n: Sequence(s.name, s.fps, s.frames[:: args.every]) for n, s in sequences.items()}
     # Boxes down to 0.1 are kept so every threshold can be scored from one run (greedy NMS keeps a box
@@ -138,7 +139,7 @@ def _add_costs(results: dict[str, Any], detector: Detector, sequences: dict[str,
     modes = [MODES[name] for name in args.modes]  # "frame" first: the baseline
     for name, sequence in sequences.items():
         frames = sequence.frames[:: max(1, len(sequence.frames) // COST_FRAMES)][:COST_FRAMES]
-        images = [cv2.imread(str(frame.image)) for frame in frames]
+        images = [read_image(frame.image) for frame in frames]
         times = interleaved_cost(detector, modes, images, COST_ROUNDS)
         base = float(np.median(times[modes[0].name]))
         for mode in modes:
@@ -162,7 +163,7 @@ def _progress(message: str) -> None:
 
 
 def run_counts(args: argparse.Namespace) -> int:
-    """Evaluate, print the Markdown report, write JSON/Markdown where asked; ValueError for bad input."""
+    """Evaluate, print the Markdown report, write JSON/Markdown where asked; UserError for bad input."""
     results = evaluate(args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
@@ -178,7 +179,7 @@ def main(argv: Seq[str] | None = None) -> int:
     _add_arguments(parser)
     try:
         return run_counts(parser.parse_args(argv))
-    except ValueError as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

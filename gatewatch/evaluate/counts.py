@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,6 +15,7 @@ from gatewatch.evaluate.scoring import Continuity, FrameScore, score_frame
 from gatewatch.vision.analytics_config import TrackerConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector import Detector
+from gatewatch.vision.errors import UserError
 from gatewatch.vision.tiling import TileGrid, detect_tiled
 from gatewatch.vision.tracker import ByteTracker
 
@@ -57,6 +59,13 @@ def truth_for(frame: LabelledFrame, rule: str) -> tuple[np.ndarray, np.ndarray]:
     return frame.xyxy[counted], frame.xyxy[~counted]
 
 
+def read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    if image is None:
+        raise UserError(f"{path}: not a readable image")
+    return image
+
+
 def run_mode(
     detector: Detector,
     mode: Mode,
@@ -65,9 +74,7 @@ def run_mode(
 ) -> ModeRun:
     run = ModeRun(mode, sequence.frames)
     for i, frame in enumerate(sequence.frames):
-        image = cv2.imread(str(frame.image))
-        if image is None:
-            raise ValueError(f"{frame.image}: not a readable image")
+        image = read_image(frame.image)
         (found,) = detect_tiled(detector, [image], [mode.grid])
         run.detections.append(found[found.class_id == 0])
         if (i + 1) % 10 == 0 or i + 1 == len(sequence.frames):

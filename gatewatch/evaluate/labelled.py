@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gatewatch.vision.errors import UserError
+
 REQUIRED_COLUMNS = {
     "frame",
     "image",
@@ -47,10 +49,10 @@ class Sequence:
 
 
 def load_sequence(folder: Path) -> Sequence:
-    """The frames under ``folder``, in frame order; ValueError naming the file and line for bad input."""
+    """The frames under ``folder``, in frame order; UserError naming the file and line for bad input."""
     csv_path = folder / "boxes.csv"
     if not csv_path.is_file():
-        raise ValueError(f"{folder}: no boxes.csv (expected the crowds layout: images/, boxes.csv, annotations/)")
+        raise UserError(f"{folder}: no boxes.csv (expected the crowds layout: images/, boxes.csv, annotations/)")
     fps, size = _sequence_info(folder)
     rows: dict[int, list[tuple[list[float], int, bool, float]]] = {}
     images: dict[int, str] = {}
@@ -58,7 +60,7 @@ def load_sequence(folder: Path) -> Sequence:
         reader = csv.DictReader(handle)
         missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
         if missing:
-            raise ValueError(f"{csv_path}: missing column(s) {sorted(missing)}")
+            raise UserError(f"{csv_path}: missing column(s) {sorted(missing)}")
         for line, row in enumerate(reader, start=2):
             if row["status"] not in ("kept", "ignore"):
                 continue
@@ -74,7 +76,7 @@ def load_sequence(folder: Path) -> Sequence:
                 visibility = float(row.get("visibility") or 1.0)
                 track = int(row["track_id"])
             except ValueError as exc:
-                raise ValueError(f"{csv_path}, line {line}: {exc}") from exc
+                raise UserError(f"{csv_path}, line {line}: {exc}") from exc
             images[frame] = row["image"]
             rows.setdefault(frame, []).append((box, track, row["status"] == "ignore", visibility))
     frames = [_frame(folder / "images" / images[n], n, fps, size, rows[n]) for n in sorted(rows)]
@@ -89,7 +91,7 @@ def _frame(
     rows: list[tuple[list[float], int, bool, float]],
 ) -> LabelledFrame:
     if not image.is_file():
-        raise ValueError(f"{image}: listed in boxes.csv but missing")
+        raise UserError(f"{image}: listed in boxes.csv but missing")
     xyxy = np.array([r[0] for r in rows], np.float32).reshape(-1, 4)
     # People partly out of view: the detector's boxes are clipped to the image, so the truth is too.
     np.clip(xyxy[:, 0::2], 0, size[0], out=xyxy[:, 0::2])
@@ -111,7 +113,7 @@ def _sequence_info(folder: Path) -> tuple[float, tuple[int, int]]:
     parser = configparser.ConfigParser()
     keys = ("frameRate", "imWidth", "imHeight")
     if not parser.read(ini) or not all(parser.has_option("Sequence", k) for k in keys):
-        raise ValueError(f"{ini}: expected a MOT seqinfo.ini with [Sequence] {', '.join(keys)}")
+        raise UserError(f"{ini}: expected a MOT seqinfo.ini with [Sequence] {', '.join(keys)}")
     section = parser["Sequence"]
     return float(section["frameRate"]), (
         int(section["imWidth"]),

@@ -40,7 +40,8 @@ def markdown(results: dict[str, Any]) -> str:
                 for density, s in rows.items():
                     lines.append(
                         f"| {label} | {title} | {density} | {s['frames']} | {s['people_per_frame']} | "
-                        f"{s['recall_mean']} ({s['recall_pooled']}) | {s['precision_mean']} ({s['precision_pooled']}) | "
+                        f"{s['recall_mean']} ({s['recall_pooled']}) | "
+                        f"{s['precision_mean']} ({s['precision_pooled']}) | "
                         f"{s['count_error_mean']:+} | {s['count_abs_error_mean']} |"
                     )
         lines += ["", COST_HEADER, "|---|---|---|---|---|---|---|---|---|"]

@@ -51,12 +51,12 @@ def loitering_events(scene: Scene, detector: Detector, tracker: TrackerConfig) -
     return events + analyzer.close(meta)
 
 
-def test_the_scene_hides_the_standing_person_repeatedly_for_up_to_three_seconds(scene: Scene):
+def test_the_scene_hides_the_standing_person_repeatedly_for_up_to_three_seconds(scene: Scene) -> None:
     spells = scene.occlusions()
     assert len(spells) >= 5 and 2.0 <= max(spells) <= 3.0, spells
 
 
-def test_loitering_fires_once_at_the_dwell_through_occlusions(scene: Scene, detector: Detector):
+def test_loitering_fires_once_at_the_dwell_through_occlusions(scene: Scene, detector: Detector) -> None:
     events = loitering_events(scene, detector, TrackerConfig())
     new = [e for e in events if e.lifecycle == "new"]
     assert len(new) == 1, [(e.lifecycle, e.t_s, e.track_ids) for e in events]

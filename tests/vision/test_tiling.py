@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ def dets(*boxes: list[float], score: float = 0.8) -> Detections:
     return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), score), np.zeros(len(boxes)))
 
 
-def test_tiles_cover_the_frame_and_overlap_by_the_configured_fraction():
+def test_tiles_cover_the_frame_and_overlap_by_the_configured_fraction() -> None:
     rects = GRID.rects(1920, 1080)
     assert rects.tolist() == [[0, 0, 1038, 1080], [882, 0, 1920, 1080]]
     assert (rects[0, 2] - rects[1, 0]) == pytest.approx(0.15 * 1038, abs=1)
@@ -29,7 +30,7 @@ def test_tiles_cover_the_frame_and_overlap_by_the_configured_fraction():
     assert len(grid) == 6
 
 
-def test_a_person_cut_by_a_tile_border_is_counted_once_from_the_tile_that_sees_them_whole():
+def test_a_person_cut_by_a_tile_border_is_counted_once_from_the_tile_that_sees_them_whole() -> None:
     rects = GRID.rects(1920, 1080)
     left = dets([960, 400, 1038, 600], [100, 100, 160, 300])  # cut at x=1038; a person wholly in tile 0
     right = dets([960 - 882, 400, 1040 - 882, 600])  # the same person, whole, in tile 1's pixels
@@ -37,7 +38,7 @@ def test_a_person_cut_by_a_tile_border_is_counted_once_from_the_tile_that_sees_t
     assert sorted(merged.xyxy.tolist()) == [[100, 100, 160, 300], [960, 400, 1040, 600]]
 
 
-def test_people_in_the_overlap_merge_and_the_frame_edge_is_not_a_cut():
+def test_people_in_the_overlap_merge_and_the_frame_edge_is_not_a_cut() -> None:
     rects = GRID.rects(1920, 1080)
     left = dets([900, 500, 960, 700], [0, 300, 50, 500], score=0.9)  # in the overlap; against the frame's left edge
     right = dets([902 - 882, 502, 962 - 882, 702], [1870 - 882, 300, 1920 - 882, 500], score=0.7)
@@ -56,7 +57,9 @@ def test_people_in_the_overlap_merge_and_the_frame_edge_is_not_a_cut():
         ("tiles", False, (640, 480), True),
     ],
 )
-def test_auto_tiles_only_wide_frames_of_cameras_that_count_crowds(mode, crowding, size, tiled):
+def test_auto_tiles_only_wide_frames_of_cameras_that_count_crowds(
+    mode: Literal["auto", "frame", "tiles"], crowding: bool, size: tuple[int, int], tiled: bool
+) -> None:
     grid = grid_for(TilingConfig(mode=mode), crowding, *size)
     assert (grid is not None) == tiled
 
@@ -65,7 +68,8 @@ class CountingDetector:
     """The real detector, recording how many crops each batch call carried."""
 
     def __init__(self, inner: Detector) -> None:
-        self.inner, self.calls = inner, []
+        self.inner = inner
+        self.calls: list[list[tuple[int, ...]]] = []
         self.class_names, self.input_size, self.name = inner.class_names, inner.input_size, inner.name
 
     def detect(self, frame: np.ndarray) -> Detections:
@@ -76,7 +80,7 @@ class CountingDetector:
         return self.inner.detect_batch(frames)
 
 
-def test_tiles_find_more_of_a_real_street_crowd_in_one_batch_call(detector: Detector, samples_dir: Path):
+def test_tiles_find_more_of_a_real_street_crowd_in_one_batch_call(detector: Detector, samples_dir: Path) -> None:
     with VideoReader(str(samples_dir / "mot17-04-excerpt.mp4")) as reader:
         frame = next(reader.frames()).image
     counting = CountingDetector(detector)

@@ -138,7 +138,7 @@ def stand(tracker: ByteTracker, box: list[float], until: float, conf: float = 0.
     return int(out.tracker_id[0])
 
 
-def test_a_weak_box_revives_a_person_who_stood_still_but_not_a_walker():
+def test_a_weak_box_revives_a_person_who_stood_still_but_not_a_walker() -> None:
     tracker = ByteTracker(TrackerConfig(high_confidence=0.5))
     person = stand(tracker, [100, 100, 140, 200], until=3.0)
     tracker.update(Detections.empty(), 3.0)  # missed once: a score dip or a passer-by in front
@@ -153,7 +153,7 @@ def test_a_weak_box_revives_a_person_who_stood_still_but_not_a_walker():
     assert walking.update(boxes([ahead], conf=0.35), 2.2).tracker_id.tolist() == [-1]
 
 
-def test_a_person_who_stood_still_is_kept_still_lost_s_not_lost_s():
+def test_a_person_who_stood_still_is_kept_still_lost_s_not_lost_s() -> None:
     config = TrackerConfig(lost_s=2.0, still_lost_s=8.0)
     tracker = ByteTracker(config)
     person = stand(tracker, [100, 100, 140, 200], until=3.0)
@@ -164,14 +164,14 @@ def test_a_person_who_stood_still_is_kept_still_lost_s_not_lost_s():
     assert tracker.update(boxes([[100, 100, 140, 200]]), 17.6).tracker_id[0] > person
 
 
-def test_a_tracked_passer_by_walking_over_a_hidden_person_keeps_their_own_id():
+def test_a_tracked_passer_by_walking_over_a_hidden_person_keeps_their_own_id() -> None:
     tracker = ByteTracker(TrackerConfig())
-    spot = [300, 100, 340, 200]
+    spot = [300.0, 100.0, 340.0, 200.0]
     ids: dict[str, int] = {}
     for k in range(25):  # the person stands at the spot; a walker comes from the left at 80 px/s
         t = k * DT
         # From 3 s the walker covers the spot (exactly at 3.0 s) and hides the person until 4.8 s.
-        rows = [walker(60, 100, 80, 0, t)] + ([spot] if t < 3.0 else [])
+        rows: list[list[float]] = [walker(60, 100, 80, 0, t)] + ([spot] if t < 3.0 else [])
         out = tracker.update(boxes(rows), t)
         if k == 2:
             ids = {"walker": int(out.tracker_id[0]), "person": int(out.tracker_id[1])}

@@ -59,7 +59,7 @@ def test_resize_rescales_polygons_and_area_fraction_is_resolution_free() -> None
 WHOLE_FRAME = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
 
 
-def test_whole_frame_zone_keeps_people_cut_off_by_every_frame_edge():
+def test_whole_frame_zone_keeps_people_cut_off_by_every_frame_edge() -> None:
     """Boxes clipped to a 1920x1080 frame, as the detector returns them: feet on the bottom row, boxes
     against the left and right edges and in the corners, all in the zone (no config could widen it)."""
     zone_set = ZoneSet([ZoneConfig(id="all", polygon=WHOLE_FRAME)], [], 1920, 1080)
@@ -78,7 +78,7 @@ def test_whole_frame_zone_keeps_people_cut_off_by_every_frame_edge():
     assert zone_set.membership(detections).tolist() == [[True] * len(boxes)]
 
 
-def test_a_person_on_a_shared_border_is_in_both_zones_and_nobody_falls_between():
+def test_a_person_on_a_shared_border_is_in_both_zones_and_nobody_falls_between() -> None:
     left = ZoneConfig(id="left", polygon=[(0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (0.0, 1.0)])
     right = ZoneConfig(id="right", polygon=[(0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0)])
     zone_set = ZoneSet([left, right], [], 640, 480)
@@ -102,7 +102,7 @@ def test_a_person_on_a_shared_border_is_in_both_zones_and_nobody_falls_between()
     assert inside.any(axis=0).tolist() == on_floor.tolist()  # every point on the lower half is in a zone
 
 
-def test_mask_edges_are_inclusive_too():
+def test_mask_edges_are_inclusive_too() -> None:
     zone_set = ZoneSet([], [[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]], 200, 100)
     kept = zone_set.keep_unmasked(feet(np.array([[100, 50], [101, 50], [100, 100]], np.float32)))
     assert kept.tolist() == [False, True, False]

@@ -136,8 +136,8 @@ class LoiteringRule:
                 best, best_distance = tid, distance
         if best is None:
             return None
-        vanished = self._stays[best]
+        gone = self._stays[best]
         return _Stay(
-            vanished.entry_s, vanished.entry_xy, t, xy, vanished.height, vanished.newest_id, vanished.moved,
+            gone.entry_s, gone.entry_xy, t, xy, gone.height, gone.newest_id, gone.moved,
             heir_of=best, own_entry=(t, xy),
         )  # fmt: skip
