@@ -1,9 +1,13 @@
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
+from gatewatch.streams.decode import VideoReader
 from gatewatch.vision.analytics_config import ZoneConfig
 from gatewatch.vision.detections import Detections
+from gatewatch.vision.detector import Detector
 from gatewatch.vision.zones import ZoneSet
 
 pytestmark = pytest.mark.unit  # fast: no servers, clips or model sessions (scripts/test -m unit)
@@ -106,3 +110,22 @@ def test_mask_edges_are_inclusive_too() -> None:
     zone_set = ZoneSet([], [[(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]], 200, 100)
     kept = zone_set.keep_unmasked(feet(np.array([[100, 50], [101, 50], [100, 100]], np.float32)))
     assert kept.tolist() == [False, True, False]
+
+
+def test_no_real_person_cut_off_by_the_frame_falls_out_of_a_whole_frame_zone(
+    detector: Detector, samples_dir: Path
+) -> None:
+    """mot17-04-excerpt.mp4 (elevated street, people walk out at the bottom): the detector's boxes are
+    clipped to the frame; every person is in the zone, those standing on its bottom edge included."""
+    touching = outside = people = 0
+    with VideoReader(str(samples_dir / "mot17-04-excerpt.mp4")) as reader:
+        for frame in reader.frames():
+            found = detector.detect(frame.image)
+            found = found[found.class_id == 0]
+            height, width = frame.image.shape[:2]
+            zone_set = ZoneSet([ZoneConfig(id="all", polygon=WHOLE_FRAME)], [], width, height)
+            people += len(found)
+            touching += int((found.xyxy[:, 3] >= height).sum())
+            outside += int((~zone_set.membership(found)[0]).sum())
+    assert people > 50 and touching >= 1, (people, touching)  # the case is really there
+    assert outside == 0
