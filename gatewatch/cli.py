@@ -1,4 +1,4 @@
-"""`gatewatch` command line: analyze, demo, config validate, models list|verify, run, bench, serve, keys."""
+"""`gatewatch` command line: analyze, demo, config validate, models list|verify, run, bench, eval, serve, keys."""
 
 from __future__ import annotations
 
@@ -140,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     from gatewatch.bench.cli import add_parser as add_bench_parser
 
     add_bench_parser(sub)  # bench
+
+    from gatewatch.evaluate.cli import add_parser as add_eval_parser
+
+    add_eval_parser(sub)  # eval counts
 
     from gatewatch.serve import add_parsers as add_serve_parsers
 

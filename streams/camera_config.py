@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from gatewatch.vision.analytics_config import (
     Identifier,
     StrictModel,
+    TilingConfig,
     ValidPolygon,
     ZoneConfig,
     first_duplicate,
@@ -70,6 +71,10 @@ class CameraConfig(StrictModel):
         description="Areas whose detections are ignored (anchor inside), e.g. a post that looks like a person.",
     )
     zones: list[ZoneConfig] = Field(default_factory=list, description="Zones and the rules that watch them.")
+    tiling: TilingConfig = Field(
+        default_factory=TilingConfig,
+        description="Whole frame or overlapping tiles to the detector; tiles count dense crowds at more CPU.",
+    )
     motion: MotionGateConfig | None = Field(
         None,
         description="Live runtime: skip the detector on due frames with no motion inside the zones (tracks "

@@ -15,6 +15,7 @@ from gatewatch.streams.decode import VideoFrame, VideoReader
 from gatewatch.streams.detection_schedule import DetectionSchedule
 from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
 from gatewatch.vision.detector import Detector
+from gatewatch.vision.tiling import detect_tiled
 from gatewatch.vision.types import EventRecord, FrameMeta
 
 
@@ -71,7 +72,7 @@ def replay(
         detected = schedule.due(frame.t_s)
         start = time.perf_counter()
         if detected:
-            detections = detector.detect(frame.image)
+            (detections,) = detect_tiled(detector, [frame.image], [analyzer.detection_grid(width, height)])
             stage_ms["detect"] = (time.perf_counter() - start) * 1000.0
             start = time.perf_counter()
             analysis = analyzer.update(detections, meta)

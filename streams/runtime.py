@@ -64,7 +64,9 @@ class Applied:
 def build_analyzer(camera: CameraConfig, config: RuntimeConfig, class_names: Sequence[str]) -> CameraAnalyzer:
     """The camera's analyzer; an InvalidValue names the field (``cameras.<id>.zones.<zone>...``)."""
     try:
-        return CameraAnalyzer(camera.id, camera.zones, camera.masks, class_names, config.tracker, config.schedules)
+        return CameraAnalyzer(
+            camera.id, camera.zones, camera.masks, class_names, config.tracker, config.schedules, camera.tiling
+        )
     except InvalidValue as exc:  # the config's fault; any other error is a bug and keeps its traceback
         raise InvalidValue(f"cameras.{camera.id}.{exc}") from exc
 

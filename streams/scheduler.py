@@ -43,6 +43,7 @@ from gatewatch.vision.analyzer import CameraAnalyzer, FrameAnalysis
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector import Detector
 from gatewatch.vision.motion import MotionGate
+from gatewatch.vision.tiling import TileGrid, detect_tiled
 from gatewatch.vision.types import EventRecord, FrameMeta
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,11 @@ class Scheduler:
                 lane.m_stage["queue"].observe(now - frame.captured_mono)
                 taken.append((lane, frame, self._meta(lane, frame)))
         is_due = [lane.schedule.due(frame.t_s) and self._moved(lane, frame) for lane, frame, _ in taken]
-        results = self._detect([frame.image for (_, frame, _), due in zip(taken, is_due) if due])
+        detected = [(lane, frame, meta) for (lane, frame, meta), due in zip(taken, is_due) if due]
+        results = self._detect(
+            [frame.image for _, frame, _ in detected],
+            [lane.analyzer.detection_grid(meta.width, meta.height) for lane, _, meta in detected],
+        )
         detections = iter(results or [])
         for (lane, frame, meta), due in zip(taken, is_due):
             if due and results is None:
@@ -211,12 +216,12 @@ class Scheduler:
         lane.last_meta = meta
         return meta
 
-    def _detect(self, images: list[np.ndarray]) -> list[Detections] | None:
+    def _detect(self, images: list[np.ndarray], grids: list[TileGrid | None]) -> list[Detections] | None:
         if not images:
             return []
         started = time.monotonic()
         try:
-            results = self.detector.detect_batch(images)
+            results = detect_tiled(self.detector, images, grids)  # every camera's tiles in one batch
         except Exception:  # one bad batch must not stop analytics on every camera
             log.exception("detector failed on a batch of %d frame(s)", len(images))
             return None

@@ -115,6 +115,51 @@ class TrackerConfig(StrictModel):
         2.0, ge=0.0, le=60.0, description="Seconds a lost track is kept for re-association before its id retires."
     )
     min_hits: int = Field(2, ge=1, le=30, description="Matched detections before a track id is confirmed.")
+    still_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds a track must stay within half a box height of one spot to count as standing still.",
+    )
+    still_lost_s: float = Field(
+        10.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds a lost track that stood still is kept for re-association (a waiting parent hidden by "
+        "passers-by or missed while the detector's score dips), instead of lost_s.",
+    )
+    revive_iou: float = Field(
+        0.5,
+        ge=0.05,
+        le=0.95,
+        description="A detection below high_confidence revives a lost track that stood still when it overlaps the "
+        "track's last box at least this much (it never starts a track).",
+    )
+
+
+class TilingConfig(StrictModel):
+    """How a camera's frame goes to the detector: whole, or as overlapping tiles for dense crowds."""
+
+    mode: Literal["auto", "frame", "tiles"] = Field(
+        "auto",
+        description="'frame': the whole frame at the model's input size. 'tiles': cols x rows overlapping "
+        "tiles, each at the model's input size (cols x rows times the detector CPU). 'auto': tiles only on "
+        "a camera with a crowding zone whose frame is at least 1.5 times as wide as tall, where a square "
+        "model input wastes most on padding (a 2x1 grid doubles the recall of a dense crowd at 2x the CPU).",
+    )
+    grid: tuple[Annotated[int, Field(ge=1, le=4)], Annotated[int, Field(ge=1, le=4)]] = Field(
+        (2, 1), description="Tiles as [columns, rows]; every tile is one more detector run per detection."
+    )
+    overlap: float = Field(
+        0.15,
+        ge=0.0,
+        le=0.5,
+        description="Fraction of a tile its neighbour also covers; wider than a person, so someone cut by "
+        "one tile's border is seen whole in the next.",
+    )
+    merge_iou: float = Field(
+        0.45, ge=0.05, le=0.95, description="IoU above which boxes of a class from overlapping tiles merge."
+    )
 
 
 # ---------------------------------------------------------------- schedules

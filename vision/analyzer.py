@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gatewatch.vision.analytics_config import Point, ScheduleConfig, TrackerConfig, ZoneConfig
+from gatewatch.vision.analytics_config import Point, ScheduleConfig, TilingConfig, TrackerConfig, ZoneConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.events import EventLifecycle
-from gatewatch.vision.rules.base import Rule
+from gatewatch.vision.rules.base import CameraTrackAware, Rule
 from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.rules.registry import build_rules
 from gatewatch.vision.schedule import ScheduleBook
+from gatewatch.vision.tiling import TileGrid, grid_for
 from gatewatch.vision.tracker import ByteTracker
 from gatewatch.vision.types import EventRecord, EventType, FrameMeta
 from gatewatch.vision.zones import ZoneSet
@@ -54,8 +55,10 @@ class CameraAnalyzer:
         class_names: Sequence[str],
         tracker: TrackerConfig,
         schedules: dict[str, ScheduleConfig],
+        tiling: TilingConfig | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self.tiling = tiling or TilingConfig()
         self.zones = list(zones)
         self.masks = [list(mask) for mask in masks]
         # Normalised coordinates until the first frame tells the real size.
@@ -105,6 +108,10 @@ class CameraAnalyzer:
         self._counts = {z: previous._counts.get(z, 0) for z in self.zone_set.zone_ids}
         return ended
 
+    def detection_grid(self, width: int, height: int) -> TileGrid | None:
+        """The tiles this camera's frames go to the detector in (None: the whole frame); see ``TilingConfig``."""
+        return grid_for(self.tiling, any(zone.crowding for zone in self.zones), width, height)
+
     def update(self, detections: Detections, meta: FrameMeta) -> FrameAnalysis:
         """Analyse one detection frame: track, place in zones, evaluate rules, emit events."""
         self.zone_set.resize(meta.width, meta.height)
@@ -113,7 +120,10 @@ class CameraAnalyzer:
         windows = self._schedules.active(meta.wall)
         in_zone = [tracked[row] for row in inside]
         events = []
+        newest_id = int(tracked.tracker_id.max(initial=-1))
         for watch in self._watches:
+            if isinstance(watch.rule, CameraTrackAware):
+                watch.rule.note_newest_track(newest_id)  # tells an id switch from a passer-by
             state = watch.rule.observe(in_zone[watch.zone_index], meta, windows)
             record = watch.lifecycle.step(state, meta)
             if record is not None:

@@ -55,16 +55,32 @@ def polygon_problem(points: Sequence[Sequence[float]]) -> str | None:
     return None
 
 
-def points_in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """(N,) bool: which of the (N, 2) points lie inside the (M, 2) polygon (even-odd rule, vectorised)."""
+def points_in_polygon(points: np.ndarray, polygon: np.ndarray, edge_tolerance: float = 1e-6) -> np.ndarray:
+    """(N,) bool: which of the (N, 2) points lie inside the (M, 2) polygon or on its edge (vectorised).
+
+    Edges are inclusive: a point within ``edge_tolerance`` (in the points' units) of an edge belongs to
+    the polygon, so a person whose box is clipped to the frame's bottom row stands inside a whole-frame
+    zone, and a person on the border two zones share is in both. Inside is the even-odd rule.
+    """
     if len(points) == 0:
         return np.zeros(0, dtype=bool)
-    px = points[:, 0:1]
-    py = points[:, 1:2]
-    x1, y1 = polygon[:, 0], polygon[:, 1]
+    px = points[:, 0:1].astype(np.float64)
+    py = points[:, 1:2].astype(np.float64)
+    x1, y1 = polygon[:, 0].astype(np.float64), polygon[:, 1].astype(np.float64)
     x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
     straddles = (y1 > py) != (y2 > py)
     with np.errstate(divide="ignore", invalid="ignore"):
         x_cross = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
     crossings = straddles & (px < x_cross)
-    return (np.count_nonzero(crossings, axis=1) % 2) == 1
+    inside = (np.count_nonzero(crossings, axis=1) % 2) == 1
+    return inside | _on_edge(px, py, polygon, edge_tolerance).any(axis=1)
+
+
+def _on_edge(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, tolerance: float) -> np.ndarray:
+    """(N, M) bool: point n lies within ``tolerance`` of edge m (distance to the segment, not the line)."""
+    x1, y1 = polygon[:, 0].astype(np.float64), polygon[:, 1].astype(np.float64)
+    dx, dy = np.roll(x1, -1) - x1, np.roll(y1, -1) - y1
+    length_sq = np.maximum(dx * dx + dy * dy, 1e-18)
+    along = np.clip(((px - x1) * dx + (py - y1) * dy) / length_sq, 0.0, 1.0)
+    gap_x, gap_y = px - (x1 + along * dx), py - (y1 + along * dy)
+    return gap_x * gap_x + gap_y * gap_y <= tolerance * tolerance

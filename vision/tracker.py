@@ -2,6 +2,12 @@
 
 Detections arrive at the detector's rate (e.g. 5 fps, or slower when the box is busy), so motion is
 kept in pixels per second and lost tracks retire after ``lost_s`` seconds, never after N frames.
+
+Someone standing still (a parent waiting at the gate) is the track a loitering rule needs most and
+the one passers-by hide most often, so a track that stayed within half a box height of one spot for
+``still_s`` is kept ``still_lost_s`` once lost, and a detection on its last box (IoU >= ``revive_iou``,
+even below ``high_confidence``) revives it with its id. Live tracks pick their detections first, so a
+passer-by who is tracked never takes a hidden person's id.
 """
 
 from __future__ import annotations
@@ -63,12 +69,15 @@ class _Tracks:
     hits: np.ndarray  # (T,) int32 matched detections so far
     seen_s: np.ndarray  # (T,) float64 time of the last match
     tracked: np.ndarray  # (T,) bool matched at the latest update (False = lost)
+    still_xy: np.ndarray  # (T, 2) float64 box centre where the track settled
+    still_since: np.ndarray  # (T,) float64 time it settled there (stayed within half a box height since)
 
     @classmethod
     def empty(cls) -> _Tracks:
         return cls(
             np.zeros((0, 4)), np.zeros((0, 2)), np.zeros(0, np.int32), np.zeros(0, np.float32),
-            np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, bool),
+            np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, bool), np.zeros((0, 2)),
+            np.zeros(0),
         )  # fmt: skip
 
     def __len__(self) -> int:
@@ -110,19 +119,26 @@ class ByteTracker:
         # Score against the extrapolated and the last seen box: a target that stopped while hidden
         # is still found where it was, one that kept walking is found where it went.
         iou = np.maximum(box_iou(tracks.boxes_at(t_s), boxes), box_iou(tracks.xyxy, boxes))
-        iou[tracks.class_id[:, None] != detections.class_id[None, :]] = 0.0
-
+        same_class = tracks.class_id[:, None] == detections.class_id[None, :]
+        iou[~same_class] = 0.0
         high = np.flatnonzero(detections.confidence >= cfg.high_confidence)
         low = np.flatnonzero(detections.confidence < cfg.high_confidence)
-        t1, c1 = greedy_match(iou[:, high], cfg.match_iou)
-        # Second stage: weak boxes (occluded, blurred) only continue tracks live at the last update;
-        # letting them revive lost tracks or start new ones is what makes noise look like people.
-        free = np.ones(len(tracks), bool)
-        free[t1] = False
-        live = np.flatnonzero(free & tracks.tracked)
-        r2, c2 = greedy_match(iou[np.ix_(live, low)], cfg.match_iou)
-        ti = np.concatenate([t1, live[r2]]).astype(np.intp)
-        di = np.concatenate([high[c1], low[c2]]).astype(np.intp)
+        live = np.flatnonzero(tracks.tracked)
+        gone_s = t_s - tracks.seen_s
+        # 1. Confident boxes continue live tracks. 2. Weak boxes (occluded, blurred) continue the live
+        # tracks left. 3. Confident boxes left revive tracks lost within lost_s. Weak boxes never start a
+        # track: that is what makes noise look like people.
+        t1, d1 = _pairs(iou, live, high, cfg.match_iou)
+        t2, d2 = _pairs(iou, np.setdiff1d(live, t1), low, cfg.match_iou)
+        recent = np.flatnonzero(~tracks.tracked & (gone_s <= cfg.lost_s))
+        t3, d3 = _pairs(iou, recent, np.setdiff1d(high, d1), cfg.match_iou)
+        # 4. A person who stood still is revived by any box on their last box, however weak.
+        still = np.flatnonzero(~tracks.tracked & self._still(tracks) & (gone_s <= cfg.still_lost_s))
+        last_iou = np.where(same_class, box_iou(tracks.xyxy, boxes), 0.0)
+        used = np.concatenate([d1, d2, d3]).astype(np.intp)
+        t4, d4 = _pairs(last_iou, np.setdiff1d(still, t3), np.setdiff1d(np.arange(len(boxes)), used), cfg.revive_iou)
+        ti = np.concatenate([t1, t2, t3, t4]).astype(np.intp)
+        di = np.concatenate([d1, d2, d3, d4]).astype(np.intp)
 
         self._follow(ti, boxes[di], detections, di, t_s)
         unmatched = np.ones(len(detections), bool)
@@ -138,9 +154,14 @@ class ByteTracker:
         out = np.full(len(detections), NO_TRACK, np.int64)
         out[di] = tracks.track_id[ti]
 
-        keep = tracks.tracked | ((tracks.track_id != NO_TRACK) & (t_s - tracks.seen_s <= cfg.lost_s))
+        keep_s = np.where(self._still(tracks), max(cfg.lost_s, cfg.still_lost_s), cfg.lost_s)
+        keep = tracks.tracked | ((tracks.track_id != NO_TRACK) & (t_s - tracks.seen_s <= keep_s))
         self._tracks = tracks.take(keep)
         return detections.with_tracker_ids(out)
+
+    def _still(self, tracks: _Tracks) -> np.ndarray:
+        """(T,) bool: the track stayed on one spot for ``still_s`` up to its last match."""
+        return np.asarray(tracks.seen_s - tracks.still_since >= self.config.still_s)
 
     def predicted(self, t_s: float) -> Detections:
         """Confirmed tracks seen at the latest update, boxes extrapolated to ``t_s`` (frames between detections)."""
@@ -161,6 +182,12 @@ class ByteTracker:
         tracks.seen_s[ti] = t_s
         tracks.tracked[:] = False
         tracks.tracked[ti] = True
+        # Settled while the centre stays within half a box height of where it settled.
+        centres = _centres(boxes)
+        drift = np.hypot(*(centres - tracks.still_xy[ti]).T)
+        moved = drift > 0.5 * np.maximum(boxes[:, 3] - boxes[:, 1], 1.0)
+        tracks.still_xy[ti[moved]] = centres[moved]
+        tracks.still_since[ti[moved]] = t_s
 
     @staticmethod
     def _birth(boxes: np.ndarray, detections: Detections, rows: np.ndarray, t_s: float) -> _Tracks:
@@ -168,7 +195,14 @@ class ByteTracker:
         return _Tracks(
             boxes, np.zeros((n, 2)), detections.class_id[rows], detections.confidence[rows],
             np.full(n, NO_TRACK, np.int64), np.ones(n, np.int32), np.full(n, t_s), np.ones(n, bool),
+            _centres(boxes), np.full(n, t_s),
         )  # fmt: skip
+
+
+def _pairs(score: np.ndarray, tracks: np.ndarray, dets: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy (track, detection) index pairs among the given rows and columns of ``score``."""
+    rows, cols = greedy_match(score[np.ix_(tracks, dets)], min_score)
+    return tracks[rows], dets[cols]
 
 
 def _centres(xyxy: np.ndarray) -> np.ndarray:

@@ -10,13 +10,20 @@ from gatewatch.vision.analytics_config import Point, ZoneConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.geometry import points_in_polygon, polygon_area
 
+# Half a pixel: anchors and polygons are float32 pixels, scaled from normalised coordinates.
+EDGE_TOLERANCE_PX = 0.5
+
 
 class ZoneSet:
     """The camera's zones and masks, scaled to the current frame size.
 
     A detection belongs where its bottom-centre anchor stands (feet, not head): a person behind a
-    gate line is judged by where they are on the ground. Pixel polygons are recomputed only when
-    the frame size changes (``resize``); every per-frame test is vectorised over detections.
+    gate line is judged by where they are on the ground. Zone and mask edges are inclusive, within
+    ``EDGE_TOLERANCE_PX``: boxes are clipped to the frame, so everyone cut off by the bottom of the
+    picture stands exactly on a whole-frame zone's bottom edge, and a person on a border two zones
+    share counts in both (each zone's count is about that zone; nobody on a border is lost).
+    Pixel polygons are recomputed only when the frame size changes (``resize``); every per-frame
+    test is vectorised over detections.
     """
 
     def __init__(self, zones: list[ZoneConfig], masks: Sequence[Sequence[Point]], width: int, height: int) -> None:
@@ -46,7 +53,7 @@ class ZoneSet:
         anchors = detections.anchors()
         masked = np.zeros(len(detections), bool)
         for mask in self.mask_polygons:
-            masked |= points_in_polygon(anchors, mask)
+            masked |= points_in_polygon(anchors, mask, EDGE_TOLERANCE_PX)
         return ~masked
 
     def membership(self, detections: Detections) -> np.ndarray:
@@ -54,5 +61,5 @@ class ZoneSet:
         anchors = detections.anchors()
         inside = np.zeros((len(self.zone_ids), len(detections)), bool)
         for z, polygon in enumerate(self.pixel_polygons.values()):
-            inside[z] = points_in_polygon(anchors, polygon)
+            inside[z] = points_in_polygon(anchors, polygon, EDGE_TOLERANCE_PX)
         return inside

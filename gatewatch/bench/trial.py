@@ -90,6 +90,9 @@ def build_config(spec: TrialSpec) -> GatewatchConfig:
             "realtime": True,
             "loop": True,
             "zones": [GATE_ZONE],
+            # One detector run per frame, as the committed capacity figures were measured: the crowding
+            # zone would make 'auto' tile these 16:9 frames (about 2x the detector CPU, bench/README).
+            "tiling": {"mode": "frame"},
         }
         if spec.motion_gating:
             camera["motion"] = {}

@@ -110,7 +110,7 @@ def _analyze_into(
         info = reader.info
         detector = load_detector(config.detector, settings.models_dir, settings.weights_dir)
         analyzer = CameraAnalyzer(
-            camera.id, camera.zones, camera.masks, detector.class_names, config.tracker, config.schedules
+            camera.id, camera.zones, camera.masks, detector.class_names, config.tracker, config.schedules, camera.tiling
         )
         writer = OutputWriter(folder, info, info.fps or 25.0, write_video)
         show = sys.stderr.isatty() if progress is None else progress

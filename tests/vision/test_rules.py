@@ -123,6 +123,25 @@ def test_loitering_new_id_near_vanished_track_inherits_entry_time() -> None:
     assert first[0] == pytest.approx(10.0) and first[1].track_ids == (9,)
 
 
+def test_loitering_passer_by_over_a_hidden_loiterer_inherits_nothing() -> None:
+    """Track 3 loiters and is hidden at 5 s by passer-by 5, tracked since before (the camera's newest id
+    is 7 by then); 5 walks over the spot and on. It must not inherit 3's dwell; 3 keeps it on return."""
+    rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=3), CLASSES)
+    states = []
+    for t in frames(12):
+        rule.note_newest_track(7)
+        rows: list[tuple[float, float, int, float, int]] = []
+        if not 5 <= t < 6:
+            x, y, _ = sway(t)
+            rows.append((x, y, PERSON, 0.9, 3))
+        if 5.2 <= t < 7:  # enters the zone over the hidden loiterer's spot, walking 120 px/s
+            rows.append((250 + 120 * (t - 5.2), 400.0, PERSON, 0.9, 5))
+        states.append((t, rule.observe(dets(rows), meta(t), ())))
+    assert all(5 not in s.track_ids for _, s in states)
+    assert next(t for t, s in states if s.firing) == pytest.approx(10.0)
+    assert states[-1][1].track_ids == (3,)
+
+
 def test_loitering_loss_longer_than_grace_restarts_dwell() -> None:
     rule = LoiteringRule(LoiteringRuleConfig(dwell_s=10, grace_s=1), CLASSES)
     states = walk(rule, 20, lambda t: None if 5 <= t < 7 else sway(t))

@@ -126,3 +126,56 @@ def test_ids_increase_monotonically_across_reset() -> None:
     assert tracker.predicted(0.1).tracker_id.size == 0
     b = int(tracker.update(boxes([[0, 0, 10, 10]]), 0.0).tracker_id[0])
     assert b > a
+
+
+def stand(tracker: ByteTracker, box: list[float], until: float, conf: float = 0.8) -> int:
+    """A person standing on ``box`` (jittering a pixel) from t=0 to ``until``; returns their id."""
+    out = None
+    for k in range(round(until / DT)):
+        jitter = (k % 2) * 1.0
+        out = tracker.update(boxes([[box[0] + jitter, box[1], box[2] + jitter, box[3]]], conf=conf), k * DT)
+    assert out is not None and out.tracker_id[0] >= 0
+    return int(out.tracker_id[0])
+
+
+def test_a_weak_box_revives_a_person_who_stood_still_but_not_a_walker() -> None:
+    tracker = ByteTracker(TrackerConfig(high_confidence=0.5))
+    person = stand(tracker, [100, 100, 140, 200], until=3.0)
+    tracker.update(Detections.empty(), 3.0)  # missed once: a score dip or a passer-by in front
+    assert tracker.update(boxes([[101, 100, 141, 200]], conf=0.35), 3.2).tracker_id.tolist() == [person]
+
+    walking = ByteTracker(TrackerConfig(high_confidence=0.5))
+    for k in range(10):
+        out = walking.update(boxes([walker(300, 100, 60, 0, k * DT)]), k * DT)
+    walking.update(Detections.empty(), 2.0)
+    ahead = walker(300, 100, 60, 0, 2.2)  # where the walker went, seen weakly: could be anyone
+    assert int(out.tracker_id[0]) >= 0
+    assert walking.update(boxes([ahead], conf=0.35), 2.2).tracker_id.tolist() == [-1]
+
+
+def test_a_person_who_stood_still_is_kept_still_lost_s_not_lost_s() -> None:
+    config = TrackerConfig(lost_s=2.0, still_lost_s=8.0)
+    tracker = ByteTracker(config)
+    person = stand(tracker, [100, 100, 140, 200], until=3.0)
+    tracker.update(Detections.empty(), 3.0)
+    assert tracker.update(boxes([[100, 100, 140, 200]]), 9.0).tracker_id.tolist() == [person]  # hidden 6 s
+    tracker.update(Detections.empty(), 9.2)
+    tracker.update(boxes([[100, 100, 140, 200]]), 17.4)  # hidden 8.2 s: retired, a new track starts
+    assert tracker.update(boxes([[100, 100, 140, 200]]), 17.6).tracker_id[0] > person
+
+
+def test_a_tracked_passer_by_walking_over_a_hidden_person_keeps_their_own_id() -> None:
+    tracker = ByteTracker(TrackerConfig())
+    spot = [300.0, 100.0, 340.0, 200.0]
+    ids: dict[str, int] = {}
+    for k in range(25):  # the person stands at the spot; a walker comes from the left at 80 px/s
+        t = k * DT
+        # From 3 s the walker covers the spot (exactly at 3.0 s) and hides the person until 4.8 s.
+        rows: list[list[float]] = [walker(60, 100, 80, 0, t)] + ([spot] if t < 3.0 else [])
+        out = tracker.update(boxes(rows), t)
+        if k == 2:
+            ids = {"walker": int(out.tracker_id[0]), "person": int(out.tracker_id[1])}
+        if k >= 2:
+            assert out.tracker_id[0] == ids["walker"]
+    back = tracker.update(boxes([walker(60, 100, 80, 0, 5.0), spot]), 5.0).tracker_id.tolist()
+    assert back == [ids["walker"], ids["person"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -29,6 +29,14 @@ class Rule(Protocol):
     def observe(self, in_zone: Detections, meta: FrameMeta, active_windows: tuple[str, ...]) -> RuleState: ...
 
     def reset(self) -> None: ...
+
+
+@runtime_checkable
+class CameraTrackAware(Protocol):
+    """A rule that also needs the camera's newest confirmed track id (ids only grow), e.g. to tell an id
+    switch (a new id) from a passer-by tracked elsewhere before (an older id)."""
+
+    def note_newest_track(self, track_id: int) -> None: ...
 
 
 def resolve_classes(names: Sequence[str], class_names: Sequence[str], field_path: str) -> np.ndarray:

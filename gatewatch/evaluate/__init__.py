@@ -1,0 +1,1 @@
+"""`gatewatch eval counts`: person counting and track continuity measured on labelled frames."""
