@@ -94,7 +94,9 @@ def test_installed_cli_lists_models_validates_and_analyzes(venv_python: Path, tm
     config = tmp_path / "street.yaml"
     config.write_text(CONFIG, encoding="utf-8")
     valid = _run([*gatewatch, "config", "validate", str(config)], tmp_path)
-    assert valid.returncode == 0 and "OK (1 camera(s), 1 zone(s), model yolox_nano)" in valid.stdout, valid.stderr
+    assert valid.returncode == 0 and "OK (1 camera(s), 1 zone(s), model yolox_nano with 80 classes)" in valid.stdout, (
+        valid.stderr
+    )
 
     clip = Path(os.environ["GATEWATCH_SAMPLES_DIR"]) / "mot17-04-excerpt.mp4"  # tests/conftest.py sets it
     analyzed = _run([*gatewatch, "analyze", str(clip), "--config", str(config), "--out", "out", "--no-video"], tmp_path)
