@@ -1,0 +1,1 @@
+"""Training the gatewatch weapon model (optional extra `train`; never imported by the product)."""
