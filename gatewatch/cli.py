@@ -82,11 +82,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             progress=args.progress,
         )
         print(json.dumps({"clip": str(clip), "out": str(out), **_headline(summary)}))
+        for note in summary.get("notes", []):
+            print(f"gatewatch: note: {clip}: {note}", file=sys.stderr)
     return 0
 
 
 def _headline(summary: dict[str, Any]) -> dict[str, Any]:
-    keys = ("frames_decoded", "frames_detected", "clip_s", "wall_s", "events_by_type")
+    keys = ("frames_decoded", "frames_detected", "clip_s", "wall_s", "events_by_type", "notes")
     return {k: summary[k] for k in keys if k in summary}
 
 
@@ -143,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from gatewatch.evaluate.cli import add_parser as add_eval_parser
 
-    add_eval_parser(sub)  # eval counts
+    add_eval_parser(sub)  # eval counts, eval weapons
 
     from gatewatch.serve import add_parsers as add_serve_parsers
 

@@ -41,6 +41,9 @@ class ModelEntry(BaseModel):
     input_size: tuple[PositiveInt, PositiveInt] = Field(description="Model input [width, height].")
     classes: list[str] | Literal["metadata"] = Field(description="Class names by id, or read from ONNX metadata.")
     description: str = ""
+    data_attribution: str = Field(
+        "", description="Credit the training data's licence requires (e.g. CC BY 4.0), for models trained here."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelEntry:

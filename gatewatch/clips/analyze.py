@@ -17,7 +17,8 @@ from typing import Any, get_args
 
 from tqdm import tqdm
 
-from gatewatch.assets.models import load_detector
+from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.clips.confirmation import unreachable_confirmations
 from gatewatch.clips.outputs import OutputWriter, StageStats, publish
 from gatewatch.config.schema import GatewatchConfig
 from gatewatch.config.settings import Settings
@@ -108,7 +109,9 @@ def _analyze_into(
     started = time.perf_counter()
     with VideoReader(str(clip)) as reader:
         info = reader.info
-        detector = load_detector(config.detector, settings.models_dir, settings.weights_dir)
+        detector = load_detector(
+            config.detector, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest)
+        )
         analyzer = CameraAnalyzer(
             camera.id, camera.zones, camera.masks, detector.class_names, config.tracker, config.schedules, camera.tiling
         )
@@ -135,6 +138,7 @@ def _analyze_into(
         "wall_s": round(wall_s, 3),
         "realtime_factor": round(totals["clip_s"] / wall_s, 2) if wall_s > 0 else None,
         "video_codec": writer.video.codec if writer.video else None,
+        "notes": unreachable_confirmations(camera, totals["frames_detected"]),
     }
     writer.write_summary(summary)
     return summary

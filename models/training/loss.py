@@ -129,7 +129,10 @@ def weapon_loss(
     loss_iou = IOU_WEIGHT * torch.stack(iou_terms).sum() / norm if iou_terms else reg.sum() * 0.0
     total = loss_obj + loss_cls + loss_distil_box + loss_iou
     parts = {
-        "obj": float(loss_obj), "cls": float(loss_cls), "box_distil": float(loss_distil_box),
-        "iou": float(loss_iou), "fg": float(num_fg),
+        "obj": float(loss_obj),
+        "cls": float(loss_cls),
+        "box_distil": float(loss_distil_box),
+        "iou": float(loss_iou),
+        "fg": float(num_fg),
     }
     return total, parts

@@ -104,7 +104,12 @@ def export_onnx(model: YoloxTrainable, path: Path, input_size: tuple[int, int] =
     wrapper = YoloxExport(model).eval()
     dummy = torch.full((1, 3, height, width), 114.0)
     torch.onnx.export(
-        wrapper, (dummy,), str(path), input_names=["images"], output_names=["output"], opset_version=17,
+        wrapper,
+        (dummy,),
+        str(path),
+        input_names=["images"],
+        output_names=["output"],
+        opset_version=17,
         dynamo=False,
     )
 

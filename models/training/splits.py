@@ -8,7 +8,7 @@ Standard library only: the tests of these rules run in the product's environment
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,9 +58,7 @@ def _images(split_dir: Path) -> list[Path]:
     return sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def assign_splits(
-    files: dict[str, Iterable[str]], excluded: set[str]
-) -> tuple[dict[str, list[str]], SplitReport]:
+def assign_splits(files: Mapping[str, Sequence[str]], excluded: set[str]) -> tuple[dict[str, list[str]], SplitReport]:
     """File names per split -> the names each split keeps, and what was left out and why."""
     home: dict[str, str] = {}
     for split in SPLITS:  # later (more held-out) splits overwrite earlier ones

@@ -56,7 +56,12 @@ def test_load_splits_pairs_images_with_labels_on_disk(tmp_path: Path) -> None:
     provenance.mkdir()
     for name in PROVENANCE_LISTS:
         (provenance / name).write_text("")
-    for split, stem in (("train", "a_jpg.rf.1"), ("train", "b_jpg.rf.2"), ("valid", "b_jpg.rf.3"), ("test", "c_jpg.rf.4")):
+    for split, stem in (
+        ("train", "a_jpg.rf.1"),
+        ("train", "b_jpg.rf.2"),
+        ("valid", "b_jpg.rf.3"),
+        ("test", "c_jpg.rf.4"),
+    ):
         (root / split / "images").mkdir(parents=True, exist_ok=True)
         (root / split / "labels").mkdir(parents=True, exist_ok=True)
         (root / split / "images" / f"{stem}.jpg").write_bytes(b"")
