@@ -71,7 +71,7 @@ def simota(
         return empty, empty, torch.zeros(0)
     ious = box_iou(boxes, pred_boxes[cand_idx])  # (G, C)
     score = weapon_score[cand_idx].clamp(1e-6, 1 - 1e-6)
-    cls_cost = -torch.log(score).sqrt()[None].expand_as(ious)  # sqrt: as YOLOX's geometric mean of obj*cls
+    cls_cost = (-0.5 * torch.log(score))[None].expand_as(ious)  # YOLOX: BCE of sqrt(obj * cls) against 1
     both = (in_box & in_centre)[:, cand_idx]
     cost = cls_cost + 3.0 * -torch.log(ious + 1e-8) + 1e5 * (~both)
     matching = torch.zeros_like(cost)
@@ -106,6 +106,7 @@ def weapon_loss(
     distil_weight = (t_obj > DISTIL_BOX_MIN_OBJ).float() * t_obj  # where the teacher sees an object
     iou_terms = []
     num_fg = 0
+    fg_mask = torch.zeros_like(t_obj, dtype=torch.bool)
     weapon_score = (torch.sigmoid(obj) * torch.sigmoid(cls[..., COCO_CLASSES])).detach()
     for b, boxes in enumerate(weapon_boxes):
         if boxes.numel() == 0:
@@ -114,6 +115,7 @@ def weapon_loss(
         if fg.numel() == 0:
             continue
         num_fg += fg.numel()
+        fg_mask[b, fg] = True
         obj_target[b, fg] = 1.0
         cls_target[b, fg] = 0.0
         cls_target[b, fg, COCO_CLASSES] = iou
@@ -121,12 +123,15 @@ def weapon_loss(
         distil_weight[b, fg] = 0.0  # the weapon box, not the teacher's box, is the target here
         live_iou = torch.diag(box_iou(pred_boxes[b, fg], boxes[gt_index]))
         iou_terms.append((1 - live_iou**2).sum())
-    norm = max(1.0, num_fg + float(t_obj.sum()))
-    loss_obj = F.binary_cross_entropy_with_logits(obj, obj_target, reduction="sum") / norm
+    # YOLOX divides by the number of positives; the distilled anchors get the teacher's object mass
+    # instead, so the new class is not drowned by thousands of soft COCO targets.
+    scale = torch.full_like(t_obj, 1.0 / max(1.0, float(t_obj.sum())))
+    scale[fg_mask] = 1.0 / max(1, num_fg)
+    loss_obj = (F.binary_cross_entropy_with_logits(obj, obj_target, reduction="none") * scale).sum()
     cls_bce = F.binary_cross_entropy_with_logits(cls, cls_target, reduction="none").sum(-1)
-    loss_cls = (cls_bce * cls_weight).sum() / norm
-    loss_distil_box = ((reg - t_reg).abs().sum(-1) * distil_weight).sum() / norm
-    loss_iou = IOU_WEIGHT * torch.stack(iou_terms).sum() / norm if iou_terms else reg.sum() * 0.0
+    loss_cls = (cls_bce * cls_weight * scale).sum()
+    loss_distil_box = ((reg - t_reg).abs().sum(-1) * distil_weight * scale).sum()
+    loss_iou = IOU_WEIGHT * torch.stack(iou_terms).sum() / max(1, num_fg) if iou_terms else reg.sum() * 0.0
     total = loss_obj + loss_cls + loss_distil_box + loss_iou
     parts = {
         "obj": float(loss_obj),
