@@ -1,5 +1,5 @@
 # gatewatch runtime image: CPU inference with ONNX Runtime, decoding with PyAV's bundled FFmpeg.
-# Weights are not baked in: mount them and point GATEWATCH_MODELS_DIR at them, or let the manifest URL fetch them.
+# Downloaded weights are not baked in (the project's own weapon model is): mount them and point GATEWATCH_MODELS_DIR at them, or let the manifest URL fetch them.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,6 +23,8 @@ COPY vision ./vision
 COPY streams ./streams
 COPY api ./api
 COPY models/__init__.py models/manifest.toml ./models/
+# The one model trained by this project is committed (3.7 MB); every other weight is mounted or fetched.
+COPY models/weights/yolox_nano_weapon.onnx ./models/weights/yolox_nano_weapon.onnx
 COPY sample_videos ./sample_videos
 
 # /app/.cache: clips missing from /samples are downloaded there (by manifest URL, sha256-checked).

@@ -57,11 +57,11 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if args.action == "list":
         manifest = load_manifest(settings.manifest)
         for name, entry in manifest.models.items():
-            print(f"{name:16} {entry.format:12} {entry.licence:12} {entry.file}")
+            print(f"{name:18} {entry.format:12} {entry.licence:12} {entry.file}")
         return 0
     results = verify_models(settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
     for result in results:
-        print(f"{'OK ' if result.ok else 'BAD'} {result.name:16} {result.message}")
+        print(f"{'OK ' if result.ok else 'BAD'} {result.name:18} {result.message}")
     return 0 if all(r.ok for r in results) else EXIT_ERROR
 
 

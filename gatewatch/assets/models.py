@@ -23,6 +23,9 @@ from gatewatch.vision.detector.parallel import ParallelDetector
 
 DEFAULT_MANIFEST = packaged.models_manifest()
 DEFAULT_WEIGHTS_DIR = Path("models", "weights")  # in the current directory, as Settings.weights_dir's default
+# Models this project trains itself ship with the package (models/weights/ in a checkout); they are found
+# whatever GATEWATCH_MODELS_DIR and GATEWATCH_WEIGHTS_DIR say (the container keeps downloads in /data/weights).
+BUNDLED_WEIGHTS_DIR = packaged.models_manifest().parent / "weights"
 
 
 class ModelStoreError(ModelError):
@@ -106,12 +109,13 @@ def resolve_model(
     manifest: Manifest | None = None,
     download: bool = True,
 ) -> ResolvedModel:
-    """The checked file of model ``name``: from ``models_dir`` first, then ``weights_dir``, else downloaded.
+    """The checked file of model ``name``: from ``models_dir`` first, then ``weights_dir``, then the
+    committed ``models/weights``, else downloaded.
 
     The first file found decides: a wrong file in GATEWATCH_MODELS_DIR is an error, never silently skipped.
     """
     entry = (manifest or load_manifest()).entry(name)
-    dirs = [d for d in (models_dir, weights_dir) if d is not None]
+    dirs = list(dict.fromkeys(d for d in (models_dir, weights_dir, BUNDLED_WEIGHTS_DIR) if d is not None))
     for path in (d / entry.file for d in dirs):
         if path.is_file():
             found = sha256_of(path)

@@ -26,7 +26,9 @@ class LabelledImage:
     people: int  # number of labelled persons
 
 
-def _stem(name: str) -> str:
+def _stem(path: str) -> str:
+    """``test/images/a_jpg.rf.12.jpg`` -> ``a_jpg``: the source image all augmented copies share."""
+    name = Path(path).name
     return name.split(".rf.", 1)[0] if ".rf." in name else Path(name).stem
 
 
@@ -39,13 +41,15 @@ def _boxes(label: Path, cls: int, width: int, height: int) -> np.ndarray:
     return np.concatenate([c[:, :2] - c[:, 2:] / 2, c[:, :2] + c[:, 2:] / 2], 1)
 
 
-def test_images(dataset: Path, split: str = "test", size: tuple[int, int] = (416, 416)) -> list[LabelledImage]:
-    """Labelled images of ``split`` (all 416x416 in this dataset), excluded stems left out."""
+def labelled_images(
+    dataset: Path, split: str = "test", size: tuple[int, int] = (416, 416), also_exclude: frozenset[str] = frozenset()
+) -> list[LabelledImage]:
+    """Labelled images of ``split`` (all 416x416 in this dataset), excluded stems and ``also_exclude`` left out."""
     images_dir = dataset / "Assets" / "dataset" / split / "images"
     provenance = dataset / "_provenance"
     if not images_dir.is_dir():
         raise DatasetError(f"{images_dir}: not found; expected the weapon-detection-cctv-v3 export in {dataset}")
-    excluded = set()
+    excluded = set(also_exclude)
     for name in PROVENANCE_LISTS:
         path = provenance / name
         if not path.is_file():
@@ -60,3 +64,7 @@ def test_images(dataset: Path, split: str = "test", size: tuple[int, int] = (416
         people = len(_boxes(label, PERSON, width, height))
         result.append(LabelledImage(image, _boxes(label, WEAPON, width, height), people))
     return result
+
+
+def stems(images: list[LabelledImage]) -> frozenset[str]:
+    return frozenset(_stem(item.path.name) for item in images)

@@ -17,7 +17,7 @@ from gatewatch.config.settings import Settings
 from gatewatch.evaluation import clips, images
 from gatewatch.evaluation.contact_sheet import write_sheet
 from gatewatch.evaluation.report import markdown
-from gatewatch.evaluation.weapon_data import test_images
+from gatewatch.evaluation.weapon_data import labelled_images, stems
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector
 
@@ -45,10 +45,10 @@ def run(request: WeaponEvalRequest, settings: Settings, progress: Progress) -> d
     model, baseline = _detector(settings, request.model, 0.01), _detector(settings, request.baseline, 0.01)
     weapon_ids = [model.class_names.index("weapon")]
     baseline_ids = [baseline.class_names.index(name) for name in request.baseline_classes]
-    test = test_images(request.dataset)
+    test = labelled_images(request.dataset)
     found_model = images.detect_images(model, test, progress)
     found_base = images.detect_images(baseline, test, progress)
-    valid = test_images(request.dataset, split="valid")
+    valid = labelled_images(request.dataset, split="valid", also_exclude=stems(test))  # scenes also in test: out
     valid_tally = images.tally(valid, images.detect_images(model, valid, progress), weapon_ids)
     report: dict[str, Any] = {
         "model": request.model,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gatewatch.assets.models import (
+    BUNDLED_WEIGHTS_DIR,
     ModelStoreError,
     load_detector,
     load_manifest,
@@ -74,7 +75,8 @@ def test_resolves_models_dir_first_then_weights_dir(empty_dirs: tuple[Path, Path
 
 @pytest.mark.unit
 def test_unknown_model_lists_known_ones() -> None:
-    with pytest.raises(ModelStoreError, match=r"unknown model 'yolov99'; known models: yolov8n_int8, yolox_nano"):
+    known = "yolov8n_int8, yolox_nano, yolox_nano_weapon"
+    with pytest.raises(ModelStoreError, match=rf"unknown model 'yolov99'; known models: {known}"):
         resolve_model("yolov99", MODELS_DIR)
 
 
@@ -148,9 +150,10 @@ def test_verify_models_reports_each_model_without_downloading(empty_dirs: tuple[
     assert [(s.name, s.ok, s.path) for s in statuses] == [
         ("yolox_nano", True, MODELS_DIR / "yolox_nano.onnx"),
         ("yolov8n_int8", True, MODELS_DIR / "yolov8n_int8.onnx"),
+        ("yolox_nano_weapon", True, BUNDLED_WEIGHTS_DIR / "yolox_nano_weapon.onnx"),  # committed in the repo
     ]
     missing = verify_models(*empty_dirs)
-    assert [s.ok for s in missing] == [False, False] and YOLOX_SHA in missing[0].message
+    assert [s.ok for s in missing] == [False, False, True] and YOLOX_SHA in missing[0].message
     assert list(empty_dirs[1].iterdir()) == []
 
 
