@@ -14,6 +14,7 @@ from gatewatch.cli import main
 from gatewatch.config.settings import Settings
 from gatewatch.evaluation.metrics import iou_matrix
 from gatewatch.vision.analytics_config import DetectorConfig
+from gatewatch.vision.detector import Detector
 from tests.assets import WEAPON_TEST_BOX, weapon_test_image
 
 MODEL = "yolox_nano_weapon"
@@ -43,13 +44,14 @@ def test_committed_file_is_found_in_models_weights_and_verified(tmp_path: Path) 
 
 
 @pytest.fixture(scope="module")
-def weapon_detector(settings: Settings):  # type: ignore[no-untyped-def]
+def weapon_detector(settings: Settings) -> Detector:
     config = DetectorConfig(model=MODEL, confidence=0.3)
     return load_detector(config, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
 
 
-def test_detects_the_labelled_weapon_on_a_held_out_test_image(weapon_detector) -> None:  # type: ignore[no-untyped-def]
+def test_detects_the_labelled_weapon_on_a_held_out_test_image(weapon_detector: Detector) -> None:
     image = cv2.imread(str(weapon_test_image()), cv2.IMREAD_COLOR)
+    assert image is not None
     found = weapon_detector.detect(image)
     weapons = found[(found.class_id == weapon_detector.class_names.index("weapon"))]
     weapons = weapons[weapons.confidence >= SHIPPED_THRESHOLD]
