@@ -71,7 +71,7 @@ def weapon_dataset_dir() -> Path:
     configured = os.environ.get("GATEWATCH_WEAPON_DATASET")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "shared" / "datasets" / "weapons" / WEAPON_DATASET
+    return REPO.parent / "shared" / "datasets" / "weapons" / WEAPON_DATASET  # beside the checkout, as ../shared
 
 
 def weapon_test_image() -> Path:

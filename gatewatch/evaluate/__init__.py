@@ -1,1 +1,1 @@
-"""`gatewatch eval counts`: person counting and track continuity measured on labelled frames."""
+"""`gatewatch eval counts` and `gatewatch eval weapons`: what models and rules achieve on labelled data."""

@@ -46,7 +46,7 @@ MIN_PRECISION = 0.9
 
 
 def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
-    """``gatewatch eval counts``."""
+    """``gatewatch eval counts`` and ``gatewatch eval weapons``."""
     evaluate_parser = sub.add_parser("eval", help="measure accuracy on labelled data")
     eval_sub = evaluate_parser.add_subparsers(dest="eval_command", required=True)
     counts = eval_sub.add_parser(
@@ -54,6 +54,9 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
     )
     _add_arguments(counts)
     counts.set_defaults(func=run_counts)
+    from gatewatch.evaluate.weapons.cli import add_weapons_parser
+
+    add_weapons_parser(eval_sub)  # gatewatch eval weapons
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from gatewatch.evaluation.metrics import SIZE_BUCKETS, ClassTally
-from gatewatch.evaluation.weapon_data import LabelledImage
+from gatewatch.evaluate.weapons.metrics import SIZE_BUCKETS, ClassTally
+from gatewatch.evaluate.weapons.weapon_data import LabelledImage
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector import Detector
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.config.settings import Settings
-from gatewatch.evaluation import clips, images
-from gatewatch.evaluation.contact_sheet import write_sheet
-from gatewatch.evaluation.report import markdown
-from gatewatch.evaluation.weapon_data import labelled_images, stems
+from gatewatch.evaluate.weapons import clips, images
+from gatewatch.evaluate.weapons.contact_sheet import write_sheet
+from gatewatch.evaluate.weapons.report import markdown
+from gatewatch.evaluate.weapons.weapon_data import labelled_images, stems
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector
 

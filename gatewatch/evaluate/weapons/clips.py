@@ -16,7 +16,7 @@ import yaml
 from gatewatch.clips.analyze import analyze_clip
 from gatewatch.config.file import load_config
 from gatewatch.config.settings import Settings
-from gatewatch.evaluation.metrics import match
+from gatewatch.evaluate.weapons.metrics import match
 from gatewatch.vision.detector import Detector
 
 NO_WEAPON_CLIPS = (

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 SHIPPED_WEAPON_THRESHOLD = 0.5  # the weapon rule's min_confidence in sample_videos/demo.yaml
 
 
 def _cmd_eval_weapons(args: argparse.Namespace) -> int:
     from gatewatch.config.settings import get_settings
-    from gatewatch.evaluation.weapons import WeaponEvalRequest, run, stderr_progress, write_outputs
+    from gatewatch.evaluate.weapons.weapons import WeaponEvalRequest, run, stderr_progress, write_outputs
 
     request = WeaponEvalRequest(
         model=args.model,
@@ -27,10 +28,9 @@ def _cmd_eval_weapons(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    evaluate = sub.add_parser("eval", help="measure a model on real labelled data")
-    what = evaluate.add_subparsers(dest="what", required=True)
-    weapons = what.add_parser(
+def add_weapons_parser(eval_sub: Any) -> None:  # argparse's _SubParsersAction is private
+    """``gatewatch eval weapons``, under the ``eval`` command of gatewatch.evaluate.cli."""
+    weapons = eval_sub.add_parser(
         "weapons",
         help="weapon AP50, precision/recall by size, false alarms, clip events, person recall and cost",
     )

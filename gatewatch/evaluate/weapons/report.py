@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatewatch.evaluation.metrics import SIZE_BUCKETS
+from gatewatch.evaluate.weapons.metrics import SIZE_BUCKETS
 
 
 def _fmt(value: object) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gatewatch.evaluation.metrics import IOU_MATCH, iou_matrix
-from gatewatch.evaluation.weapon_data import LabelledImage
+from gatewatch.evaluate.weapons.metrics import IOU_MATCH, iou_matrix
+from gatewatch.evaluate.weapons.weapon_data import LabelledImage
 from gatewatch.vision.detections import Detections
 
 TILE = 208
