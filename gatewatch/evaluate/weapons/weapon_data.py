@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
+from gatewatch.vision.errors import UserError
+
 PROVENANCE_LISTS = ("ucf_crime_style_frames_x264.txt", "normal_shopping_stock_footage_frames.txt")
 PERSON, WEAPON = 0, 1
 
 
-class DatasetError(Exception):
-    """The weapon dataset folder is missing or not laid out as the Roboflow export."""
+class DatasetError(UserError):
+    """The weapon dataset folder is missing or not laid out as the Roboflow export (the user's to fix)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,10 +42,10 @@ def _detector(settings: Settings, model: str, confidence: float, threads: int = 
 
 
 def run(request: WeaponEvalRequest, settings: Settings, progress: Progress) -> dict[str, Any]:
+    test = labelled_images(request.dataset)  # first: a wrong --dataset fails before any model loads
     model, baseline = _detector(settings, request.model, 0.01), _detector(settings, request.baseline, 0.01)
     weapon_ids = [model.class_names.index("weapon")]
     baseline_ids = [baseline.class_names.index(name) for name in request.baseline_classes]
-    test = labelled_images(request.dataset)
     found_model = images.detect_images(model, test, progress)
     found_base = images.detect_images(baseline, test, progress)
     valid = labelled_images(request.dataset, split="valid", also_exclude=stems(test))  # scenes also in test: out
