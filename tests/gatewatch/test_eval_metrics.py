@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from gatewatch.evaluation.metrics import ClassTally, match, size_bucket
+from gatewatch.evaluate.weapons.metrics import ClassTally, match, size_bucket
 
 
 def boxes(*rows: tuple[float, float, float, float]) -> np.ndarray:

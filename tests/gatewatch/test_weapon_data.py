@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatewatch.evaluation.weapon_data import PROVENANCE_LISTS, DatasetError, labelled_images, stems
+from gatewatch.evaluate.weapons.weapon_data import PROVENANCE_LISTS, DatasetError, labelled_images, stems
 
 
 def _dataset(root: Path, files: dict[str, str | None]) -> Path:

@@ -12,7 +12,7 @@ import pytest
 from gatewatch.assets.models import BUNDLED_WEIGHTS_DIR, load_detector, load_manifest, resolve_model, verify_models
 from gatewatch.cli import main
 from gatewatch.config.settings import Settings
-from gatewatch.evaluation.metrics import iou_matrix
+from gatewatch.evaluate.weapons.metrics import iou_matrix
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector
 from tests.assets import WEAPON_TEST_BOX, weapon_test_image
