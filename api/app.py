@@ -7,10 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from gatewatch.api.auth import AuthError
+from gatewatch.api.body_limits import BodyLimit, StrictJson
 from gatewatch.api.console import mount_console
 from gatewatch.api.routes import (
     auth,
@@ -35,6 +37,7 @@ from gatewatch.store import (
     SubscriptionNotFound,
 )
 from gatewatch.store.record_writer import StoreUnavailable
+from gatewatch.api.validation_errors import request_validation_error
 
 VERSION = "0.1.0"
 
@@ -100,10 +103,14 @@ def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(OperationalError, _store_unavailable)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
     for module in (health, metrics, auth, events, webhooks, keys):
         app.include_router(module.router)
     running_config.add_config_error_handlers(app)
     for module in (cameras, zones, live, schedules, running_config, detector):  # live control (H3)
         app.include_router(module.router)
     mount_console(app)  # GET / and /console/... (static security-room console)
+    # The last added runs first: the size limit wraps everything, strict JSON reads only what it let through.
+    app.add_middleware(StrictJson)
+    app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes)
     return app

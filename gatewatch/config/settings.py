@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="First MQTT topic level: <prefix>/events and <prefix>/<camera>/status.",
     )
     mjpeg_max_fps: float = Field(10.0, gt=0.0, le=60.0, description="Highest frame rate an MJPEG viewer may ask for.")
+    max_body_bytes: int = Field(
+        1_000_000,
+        ge=1024,
+        le=1_000_000_000,
+        description="Largest request body accepted (bytes); larger ones get 413 before anything reads, parses or "
+        "authenticates them.",
+    )
     timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone the console displays times in.")
 
     @model_validator(mode="after")
