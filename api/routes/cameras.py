@@ -11,6 +11,7 @@ from gatewatch.api.deps import Admin, ServiceDep, Viewer
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
 from gatewatch.config.edit import redact_source
+from gatewatch.redaction import scrub_text
 from gatewatch.service import Service
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.status import CameraStatus
@@ -39,7 +40,7 @@ def camera_out(service: Service, camera: CameraConfig, statuses: dict[str, Camer
         last_frame_age_s=status.last_frame_age_s if status else None,
         reconnect_attempts=status.reconnect_attempts if status else 0,
         reconnects=status.reconnects if status else 0,
-        last_error=error.replace(camera.source, config.source) if error else None,
+        last_error=scrub_text(error, camera.source) if error else None,
         detected=status.detected if status else 0,
         coasted=status.coasted if status else 0,
         events=status.events if status else 0,

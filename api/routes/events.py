@@ -73,8 +73,10 @@ def get_snapshot(event_id: EventId, service: ServiceDep, _who: EventsReader) -> 
     responses=READ_ERRORS,
     summary="Webhook deliveries of the event's records",
 )
-def get_deliveries(event_id: EventId, service: ServiceDep, _who: EventsReader) -> list[DeliveryOut]:
-    return [DeliveryOut.of(d) for d in service.store.delivery_status(event_id)]
+def get_deliveries(event_id: EventId, service: ServiceDep, who: EventsReader) -> list[DeliveryOut]:
+    """Webhook URLs are shown to admin keys only; other roles see subscription ids."""
+    admin = who.role == "admin"
+    return [DeliveryOut.of(d, admin=admin) for d in service.store.delivery_status(event_id)]
 
 
 def _act(service: ServiceDep, event_id: str, action: Action, actor: str, body: ActionIn | None) -> EventOut:
