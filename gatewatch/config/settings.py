@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     store_retry_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often held event records are retried while the store cannot write."
     )
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Allow webhook URLs that resolve to loopback, link-local or private addresses (an alarm "
+        "receiver on the LAN); off, such URLs are refused at subscription and before each delivery.",
+    )
     mqtt_host: str | None = Field(
         None, min_length=1, max_length=253, description="MQTT broker host; unset disables MQTT publishing."
     )
