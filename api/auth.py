@@ -16,11 +16,12 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatewatch.store import Role, lookup_api_key
+from gatewatch.store import Role, lookup_api_key, lookup_session
 from gatewatch.store.api_keys import TOKEN_PREFIX
 from gatewatch.vision.errors import UserError
 
-COOKIE_NAME = "gatewatch_key"
+# The console's login cookie: a server-side session id (see gatewatch.store.console_sessions), not the key.
+COOKIE_NAME = "gatewatch_session"
 LOCAL = "local"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 
@@ -55,7 +56,15 @@ def principal_for(sessions: sessionmaker[Session], token: str | None) -> Princip
     return None if info is None else Principal(info.name, info.role)
 
 
-def authorize(principal: Principal | None, allowed: tuple[Role, ...], *, local_ok: bool) -> Principal:
+def principal_for_session(sessions: sessionmaker[Session], token: str | None) -> Principal | None:
+    """The principal of a live console session; None for no cookie, an unknown, expired or logged-out one."""
+    info = lookup_session(sessions, token) if token else None
+    return None if info is None else Principal(info.name, info.role)
+
+
+def authorize(
+    principal: Principal | None, allowed: tuple[Role, ...], *, local_ok: bool
+) -> Principal:
     """``principal`` when its role is allowed; raises AuthError (401/403) otherwise."""
     if principal is None:
         raise AuthError(401, "missing or invalid API key", allowed)

@@ -94,6 +94,18 @@ class Settings(BaseSettings):
         description="Largest request body accepted (bytes); larger ones get 413 before anything reads, parses or "
         "authenticates them.",
     )
+    session_ttl_s: float = Field(
+        12 * 3600.0,
+        ge=60.0,
+        le=30 * 86400.0,
+        description="How long a console login lasts (seconds) before the browser has to log in again.",
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-Proto/-For headers are "
+        "trusted ('*' for any); empty trusts none. Set it behind a TLS proxy so the login cookie is Secure.",
+    )
     timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone the console displays times in.")
 
     @model_validator(mode="after")
