@@ -10,10 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gatewatch.api.auth import AuthError
 from gatewatch.api.body_limits import BodyLimit, StrictJson
-from gatewatch.api.console import mount_console
+from gatewatch.api.console import CSP, mount_console
 from gatewatch.api.routes import (
     auth,
     cameras,
@@ -28,6 +29,7 @@ from gatewatch.api.routes import (
     webhooks,
     zones,
 )
+from gatewatch.api.same_origin import SameOriginWrites, SecurityHeaders
 from gatewatch.service import Service
 from gatewatch.store import (
     EventNotFound,
@@ -110,7 +112,12 @@ def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
     for module in (cameras, zones, live, schedules, running_config, detector):  # live control (H3)
         app.include_router(module.router)
     mount_console(app)  # GET / and /console/... (static security-room console)
-    # The last added runs first: the size limit wraps everything, strict JSON reads only what it let through.
+    # The last added runs first: proxy headers fix the scheme, every response gets the anti-framing headers,
+    # writes from elsewhere and oversized bodies are refused unread, strict JSON reads only what got through.
     app.add_middleware(StrictJson)
+    app.add_middleware(SameOriginWrites)
     app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, console_csp=CSP)
+    if service.settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=service.settings.forwarded_allow_ips)
     return app

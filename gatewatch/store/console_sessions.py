@@ -41,7 +41,7 @@ def lookup_session(sessions: sessionmaker[Session], token: str) -> ApiKeyInfo | 
         return None
     query = (
         select(ApiKeyRow)
-        .join(ConsoleSession, ConsoleSessionRow.key_id == ApiKeyRow.id)
+        .join(ConsoleSessionRow, ConsoleSessionRow.key_id == ApiKeyRow.id)
         .where(
             ConsoleSessionRow.token_sha256 == hash_token(token),
             ConsoleSessionRow.revoked_at.is_(None),

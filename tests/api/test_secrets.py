@@ -201,7 +201,7 @@ def test_private_targets_allowed_by_the_setting_and_rechecked_at_delivery(
     worker.start()
     try:
         deadline = time.monotonic() + 10
-        while not (status := store.delivery_status("e1"))[0].attempts and time.monotonic() < deadline:
+        while not (status := store.delivery_status("e1"))[0].last_error and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "GATEWATCH_WEBHOOK_ALLOW_PRIVATE_TARGETS" in (status[0].last_error or "")
         assert status[0].last_status_code is None
