@@ -30,6 +30,7 @@ from gatewatch.api.routes import (
     zones,
 )
 from gatewatch.api.same_origin import SameOriginWrites, SecurityHeaders
+from gatewatch.api.validation_errors import request_validation_error
 from gatewatch.service import Service
 from gatewatch.store import (
     EventNotFound,
@@ -39,7 +40,6 @@ from gatewatch.store import (
     SubscriptionNotFound,
 )
 from gatewatch.store.record_writer import StoreUnavailable
-from gatewatch.api.validation_errors import request_validation_error
 
 VERSION = "0.1.0"
 

@@ -62,9 +62,7 @@ def principal_for_session(sessions: sessionmaker[Session], token: str | None) ->
     return None if info is None else Principal(info.name, info.role)
 
 
-def authorize(
-    principal: Principal | None, allowed: tuple[Role, ...], *, local_ok: bool
-) -> Principal:
+def authorize(principal: Principal | None, allowed: tuple[Role, ...], *, local_ok: bool) -> Principal:
     """``principal`` when its role is allowed; raises AuthError (401/403) otherwise."""
     if principal is None:
         raise AuthError(401, "missing or invalid API key", allowed)

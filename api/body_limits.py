@@ -138,9 +138,9 @@ def json_problem(body: bytes) -> str | None:
 
 def _replay(body: bytes, receive: Receive, first: Message | None = None) -> Receive:
     """A receive that hands the app the buffered body once, then the real channel (disconnects)."""
-    pending: list[Message] = [first] if first is not None else [
-        {"type": "http.request", "body": body, "more_body": False}
-    ]
+    pending: list[Message] = (
+        [first] if first is not None else [{"type": "http.request", "body": body, "more_body": False}]
+    )
 
     async def replay() -> Message:
         return pending.pop() if pending else await receive()

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import COOKIE_NAME
-from api.body_limits import send_json
+from gatewatch.api.auth import COOKIE_NAME
+from gatewatch.api.body_limits import send_json
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})

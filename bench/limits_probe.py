@@ -164,8 +164,10 @@ def _start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
     config = data_dir / "limits.yaml"
     config.write_text(CONFIG)
     server = subprocess.Popen(
-        [*_gatewatch(), "serve", "--config", str(config), "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=(data_dir / "serve.log").open("wb"),
+        [*_gatewatch(), "serve", "--config", str(config), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(data_dir / "serve.log").open("wb"),
     )
     deadline = time.monotonic() + 120
     while True:
@@ -206,7 +208,11 @@ def run(seconds: float) -> dict[str, Any]:
         "healthz_while_refusing": loaded,
         "refusals": dict(sorted(outcomes.items())),
         "rss_200MB_unauthenticated": rss,
-        "machine": {"cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_1m": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(),
+        },
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

@@ -54,9 +54,7 @@ def check_polygon(points: list[Point]) -> list[Point]:
 MAX_POLYGON_POINTS = 100
 
 # Point count, frame bounds, self-intersection and area, checked wherever a polygon is configured.
-ValidPolygon = Annotated[
-    Polygon, Field(min_length=3, max_length=MAX_POLYGON_POINTS), AfterValidator(check_polygon)
-]
+ValidPolygon = Annotated[Polygon, Field(min_length=3, max_length=MAX_POLYGON_POINTS), AfterValidator(check_polygon)]
 
 
 def check_timezone(value: str) -> str:

@@ -24,8 +24,10 @@ def _orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 def _on_segment(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """c inside the bounding box of segment a-b (used where c is collinear with it)."""
     return (
-        (np.minimum(a[..., 0], b[..., 0]) <= c[..., 0]) & (c[..., 0] <= np.maximum(a[..., 0], b[..., 0]))
-        & (np.minimum(a[..., 1], b[..., 1]) <= c[..., 1]) & (c[..., 1] <= np.maximum(a[..., 1], b[..., 1]))
+        (np.minimum(a[..., 0], b[..., 0]) <= c[..., 0])
+        & (c[..., 0] <= np.maximum(a[..., 0], b[..., 0]))
+        & (np.minimum(a[..., 1], b[..., 1]) <= c[..., 1])
+        & (c[..., 1] <= np.maximum(a[..., 1], b[..., 1]))
     )
 
 

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from gatewatch.api.deps import Admin, ServiceDep, Viewer
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import AuditOut, AuditPage
+from gatewatch.api.validation_errors import short_issues
 from gatewatch.config.edit import ConfigRejected
 from gatewatch.config.live import ConfigConflict, ConfigNotFound
 from gatewatch.store import list_audit
-from gatewatch.api.validation_errors import short_issues
 
 router = APIRouter(tags=["config"])
 

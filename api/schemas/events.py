@@ -98,9 +98,7 @@ class ActionIn(StrictIn):
 
 class DeliveryOut(BaseModel):
     subscription_id: int = Field(description="The webhook subscription (see GET /webhooks, admin).")
-    url: str | None = Field(
-        description="The webhook URL, for admin keys only (webhook URLs often carry credentials)."
-    )
+    url: str | None = Field(description="The webhook URL, for admin keys only (webhook URLs often carry credentials).")
     seq: int
     record: str = Field(description="Record type, e.g. event.new.")
     status: Literal["pending", "delivered", "failed"]

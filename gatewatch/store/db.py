@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,8 @@ def _private_file(path: Path) -> None:
     The file holds webhook secrets and camera passwords; SQLite gives its -wal and -shm files the mode
     of the database file, so they follow.
     """
-    try:
+    with contextlib.suppress(FileExistsError):  # an existing file keeps the mode its owner gave it
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
 
 
 def make_engine(url: str) -> Engine:

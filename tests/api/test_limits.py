@@ -75,8 +75,7 @@ def test_declared_oversized_body_is_refused_before_it_is_sent(app: RunningApp) -
 
 def test_streamed_body_is_cut_off_at_the_limit(app: RunningApp) -> None:
     head = (
-        "POST /auth/login HTTP/1.1\r\nHost: t\r\ncontent-type: application/json\r\n"
-        "transfer-encoding: chunked\r\n\r\n"
+        "POST /auth/login HTTP/1.1\r\nHost: t\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
     )
     status, response, sent = _raw(app.base_url, head, _chunked(50 * LIMIT))
     assert status == 413, response[:300]

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.delivery import OutboxWorker
-from api.store import EventStore
+from gatewatch.delivery import OutboxWorker
+from gatewatch.store import EventStore
 from tests.api.conftest import RunningApp, sample_config
 from tests.api.test_roles import STREAMS
 from tests.event_records import new_record
@@ -64,9 +64,7 @@ def _plant(app: RunningApp, planted: Planted) -> dict[str, str]:
         assert replaced.status_code == 200, replaced.text
         zone = {"id": "z1", "polygon": [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]], "crowding": {"min_count": 3}}
         assert operator.post("/cameras/leak/zones", json=zone).status_code == 201
-        hook_url = (
-            f"http://hookuser:{planted.new('hookpw')}@127.0.0.1:1/hook?token={planted.new('hooktoken')}&x=1"
-        )
+        hook_url = f"http://hookuser:{planted.new('hookpw')}@127.0.0.1:1/hook?token={planted.new('hooktoken')}&x=1"
         hook = admin.post("/webhooks", json={"url": hook_url}).json()
         planted.values.append(hook["secret"])
         ids["subscription_id"] = str(hook["id"])
@@ -85,8 +83,10 @@ def _wait_for_failures(app: RunningApp) -> None:
         while time.monotonic() < deadline:
             cameras = {c["id"]: c for c in admin.get("/cameras").json()}
             deliveries = admin.get("/events/ev1/deliveries").json()
-            if all(cameras[c]["last_error"] for c in ("leak", "space", "bare")) and deliveries and all(
-                d["last_error"] for d in deliveries
+            if (
+                all(cameras[c]["last_error"] for c in ("leak", "space", "bare"))
+                and deliveries
+                and all(d["last_error"] for d in deliveries)
             ):
                 return
             time.sleep(0.5)
@@ -126,7 +126,9 @@ def test_no_credential_reaches_viewer_or_alarm_keys_on_any_route(
     make_app: Callable[..., RunningApp],
 ) -> None:
     config = sample_config(rules=False)
-    config["schedules"] = {"pickup": {"timezone": "UTC", "windows": [{"days": ["mon"], "start": "07:00", "end": "08:00"}]}}
+    config["schedules"] = {
+        "pickup": {"timezone": "UTC", "windows": [{"days": ["mon"], "start": "07:00", "end": "08:00"}]}
+    }
     app = make_app(config, webhook_allow_private_targets=True, webhook_backoff_base_s=0.2)
     planted = Planted()
     ids = _plant(app, planted)
@@ -134,7 +136,9 @@ def test_no_credential_reaches_viewer_or_alarm_keys_on_any_route(
     with httpx.Client(base_url=app.base_url, timeout=30) as client:
         schema = client.get("/openapi.json").json()
         operations = [
-            (method.upper(), path) for path, item in schema["paths"].items() for method in item
+            (method.upper(), path)
+            for path, item in schema["paths"].items()
+            for method in item
             if method in ("get", "post", "put", "patch", "delete")
         ]
         pages = [("GET", p) for p in ("/", "/docs", "/openapi.json", "/console/index.html")]
@@ -151,7 +155,9 @@ def test_no_credential_reaches_viewer_or_alarm_keys_on_any_route(
         assert camera["config"]["source"].startswith("rtsp://admin:***@127.0.0.1:1/live?password=***&pass=***")
         assert camera["last_error"]
         deliveries = client.get("/events/ev1/deliveries", headers=viewer).json()
-        assert deliveries and all(d["url"] is None and d["subscription_id"] == int(ids["subscription_id"]) for d in deliveries)
+        assert deliveries and all(
+            d["url"] is None and d["subscription_id"] == int(ids["subscription_id"]) for d in deliveries
+        )
         # The audit log is an admin's, and still no backup of camera passwords.
         audit = _read(client, "GET", "/audit", app.auth(app.key("admin")))
         assert '"what":"cameras.leak"' in audit.replace(" ", "")

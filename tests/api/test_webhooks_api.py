@@ -23,7 +23,9 @@ from tests.webhook_receiver import Receiver
 
 # The receiver listens on loopback, which the webhook target policy refuses unless allowed.
 FAST_RETRY = {
-    "webhook_backoff_base_s": 0.2, "webhook_backoff_max_s": 1.0, "webhook_poll_interval_s": 0.1,
+    "webhook_backoff_base_s": 0.2,
+    "webhook_backoff_max_s": 1.0,
+    "webhook_poll_interval_s": 0.1,
     "webhook_allow_private_targets": True,
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from api.store import (
+from gatewatch.store import (
     EventStore,
     create_api_key,
     create_session,
