@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 EXCERPT_CHARS = 80
+EXCERPT_ITEMS = 8
 MESSAGE_CHARS = 300
 
 
@@ -25,6 +26,10 @@ def excerpt(value: Any) -> str | int | bool | float | None:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
+    if isinstance(value, list | tuple):  # only the head: dumping a 3,000-point polygon to cut it is waste
+        value = [*value[:EXCERPT_ITEMS], "..."] if len(value) > EXCERPT_ITEMS else value
+    elif isinstance(value, dict) and len(value) > EXCERPT_ITEMS:
+        value = dict([*list(value.items())[:EXCERPT_ITEMS], ("...", "...")])
     text = value if isinstance(value, str) else json.dumps(value, default=repr, ensure_ascii=True)
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates -> \udxxx
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
