@@ -31,9 +31,19 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
 
 
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _normal_origin(origin: str) -> str:
+    """``scheme://host[:port]`` lower-cased, without the scheme's default port."""
+    origin = origin.strip().lower().rstrip("/")
+    default_port = DEFAULT_PORTS.get(origin.partition("://")[0])
+    return origin.removesuffix(default_port) if default_port else origin
+
+
 def _own_origin(scope: Scope, headers: dict[str, str]) -> str:
     scheme = "https" if scope.get("scheme") == "https" else "http"
-    return f"{scheme}://{headers.get('host', '')}".lower()
+    return _normal_origin(f"{scheme}://{headers.get('host', '')}")
 
 
 def _has_session_cookie(headers: dict[str, str]) -> bool:
@@ -52,7 +62,7 @@ def write_refusal(scope: Scope) -> tuple[int, str] | None:
         if site.lower() not in SAME_ORIGIN_SITES:
             return 403, f"cross-origin write refused (Sec-Fetch-Site: {site})"
     elif origin is not None:
-        if origin.lower() != _own_origin(scope, headers):
+        if _normal_origin(origin) != _own_origin(scope, headers):
             return 403, f"cross-origin write refused (Origin: {origin[:100]})"
     elif (
         _has_session_cookie(headers)
