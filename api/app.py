@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gatewatch.api.auth import AuthError
-from gatewatch.api.body_limits import BodyLimit, StrictJson
+from gatewatch.api.body_limits import BodyLimit
 from gatewatch.api.console import CSP, mount_console
 from gatewatch.api.routes import (
     auth,
@@ -113,8 +113,7 @@ def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
         app.include_router(module.router)
     mount_console(app)  # GET / and /console/... (static security-room console)
     # The last added runs first: proxy headers fix the scheme, every response gets the anti-framing headers,
-    # writes from elsewhere and oversized bodies are refused unread, strict JSON reads only what got through.
-    app.add_middleware(StrictJson)
+    # writes from elsewhere and oversized bodies are refused unread (JSON is parsed strictly by the routes).
     app.add_middleware(SameOriginWrites)
     app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, console_csp=CSP)

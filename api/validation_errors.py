@@ -42,9 +42,13 @@ def _clip(text: str) -> str:
 
 def short_issue(error: Mapping[str, Any]) -> dict[str, Any]:
     """``{loc, msg, type}`` plus an ``input`` excerpt where there was one; ``ctx`` and ``url`` are left out."""
+    msg = str(error.get("msg", ""))
+    reason = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "json_invalid" and reason:  # the parser's words: what and where (line, column)
+        msg = f"{msg}: {reason}"
     issue: dict[str, Any] = {
         "loc": [part if isinstance(part, int) else _clip(str(part)) for part in error.get("loc", ())],
-        "msg": _clip(str(error.get("msg", ""))),
+        "msg": _clip(msg),
         "type": str(error.get("type", "value_error")),
     }
     if "input" in error:

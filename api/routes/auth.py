@@ -13,11 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 
 from gatewatch.api.auth import COOKIE_NAME, AuthError
 from gatewatch.api.deps import EventsReader, ServiceDep
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.common import LoginIn, WhoAmIOut, error_responses
 from gatewatch.store import create_session, lookup_api_key, revoke_session
 from gatewatch.store.api_keys import TOKEN_PREFIX
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/auth", tags=["auth"])
 
 
 @router.post("/login", response_model=WhoAmIOut, responses=error_responses(401, 422), summary="Log in with a key")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
 from gatewatch.api.deps import Admin, ServiceDep, Viewer
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
 from gatewatch.config.edit import redact_source
@@ -17,7 +18,7 @@ from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.status import CameraStatus
 from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN
 
-router = APIRouter(prefix="/cameras", tags=["cameras"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/cameras", tags=["cameras"])
 
 CameraId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Camera id.")]
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 
 from gatewatch.api.deps import Admin, ServiceDep
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.admin import WebhookCreatedOut, WebhookIn, WebhookOut
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.delivery.targets import target_problem
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/webhooks", tags=["webhooks"])
 
 SubscriptionId = Annotated[int, Path(ge=1, le=2**62, description="Subscription id.")]
 

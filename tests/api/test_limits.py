@@ -7,6 +7,7 @@ measured by ``python -m bench.limits`` into bench/results/limits.json, not asser
 from __future__ import annotations
 
 import math
+import re
 import socket
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -138,3 +139,23 @@ def test_polygon_point_limit_over_the_api(make_app: Callable[..., RunningApp]) -
         patched = operator.patch("/cameras/bench/zones/gate", json={"polygon": _circle(101)})
         assert patched.status_code == 422
         assert patched.json()["detail"][0]["loc"] == ["body", "polygon"]
+
+
+def test_every_route_with_a_json_body_refuses_nan_and_surrogates(app: RunningApp) -> None:
+    """Walks the OpenAPI schema, so a new router that forgets StrictJsonRoute fails here."""
+    headers = {"content-type": "application/json", **app.auth(app.key("admin"))}
+    with httpx.Client(base_url=app.base_url, timeout=30) as client:
+        schema = client.get("/openapi.json").json()
+        operations = [
+            (method, path)
+            for path, item in schema["paths"].items()
+            for method, operation in item.items()
+            if "requestBody" in operation
+        ]
+        assert len(operations) >= 10
+        for method, path in operations:
+            url = re.sub(r"\{\w+\}", "bench", path)
+            for body in (b'{"x": NaN}', b'{"x": "\\udc00"}'):
+                refused = client.request(method, url, content=body, headers=headers)
+                assert refused.status_code == 422, (method, path, refused.text)
+                assert refused.json()["detail"][0]["type"] == "json_invalid", (method, path, refused.text)
