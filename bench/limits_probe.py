@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -161,7 +162,7 @@ def _attack(server_pid: int, port: int, operator_key: str, seconds: float, kinds
     """
     context = multiprocessing.get_context("spawn")
     stop, results = context.Event(), context.Queue()
-    targets = {
+    targets: dict[str, tuple[Callable[..., None], tuple[Any, ...]]] = {
         "content-length": (_refuse_bodies, (port, True, stop, results)),
         "chunked": (_refuse_bodies, (port, False, stop, results)),
         "polygon": (_refuse_polygons, (port, operator_key, stop, results)),
