@@ -7,6 +7,8 @@ import pytest
 
 from gatewatch.api.same_origin import write_refusal
 
+pytestmark = pytest.mark.unit
+
 COOKIE = "gatewatch_session=gws_x"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from gatewatch.store import (
@@ -15,6 +16,8 @@ from gatewatch.store import (
     revoke_api_key,
     revoke_session,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def test_session_lifecycle(tmp_path: Path) -> None:
