@@ -207,6 +207,11 @@ def _rss_for_big_body(pid: int, port: int, size: int, *, declared: bool) -> dict
 
 def _start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "GATEWATCH_DATA_DIR": str(data_dir)}
+    # Like scripts/demo: the real models and clips beside the checkout, unless the environment says otherwise.
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    for variable, folder in (("GATEWATCH_MODELS_DIR", "models"), ("GATEWATCH_SAMPLES_DIR", "sample_videos")):
+        if variable not in env and (shared / folder).is_dir():
+            env[variable] = str(shared / folder)
     env.pop("GATEWATCH_DATABASE_URL", None)
     keys = subprocess.run(
         [*_gatewatch(), "keys", "create", "--role", "operator"], env=env, check=True, capture_output=True, text=True
