@@ -25,13 +25,11 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 SAME_ORIGIN_SITES = frozenset({"same-origin", "none"})  # "none": typed or bookmarked by the user
 NOT_COOKIE_AUTHENTICATED = frozenset({"/auth/login"})  # trades a key for a cookie; a stale cookie is ignored
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
-
-
-DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def _normal_origin(origin: str) -> str:
@@ -60,7 +58,7 @@ def write_refusal(scope: Scope) -> tuple[int, str] | None:
     origin = headers.get("origin")
     if site is not None:
         if site.lower() not in SAME_ORIGIN_SITES:
-            return 403, f"cross-origin write refused (Sec-Fetch-Site: {site})"
+            return 403, f"cross-origin write refused (Sec-Fetch-Site: {site[:50]})"
     elif origin is not None:
         if _normal_origin(origin) != _own_origin(scope, headers):
             return 403, f"cross-origin write refused (Origin: {origin[:100]})"
