@@ -12,10 +12,13 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gatewatch.vision.errors import UserError
 
-class BodyTooLarge(HTTPException):
+
+class BodyTooLarge(HTTPException, UserError):
     """Raised from ``receive`` past the limit. An HTTPException, so FastAPI's body reading re-raises it as is
-    (it turns other exceptions into a 400) and Starlette renders it; ``BodyLimit`` catches it otherwise."""
+    (it turns other exceptions into a 400) and Starlette renders it; ``BodyLimit`` catches it otherwise.
+    A UserError: the client sent too much, and the message says how much is accepted."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body larger than {limit} bytes", headers={"connection": "close"})
