@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gatewatch.api.auth import AuthError
-from gatewatch.api.console import mount_console
+from gatewatch.api.body_limits import BodyLimit
+from gatewatch.api.console import CSP, mount_console
 from gatewatch.api.routes import (
     auth,
     cameras,
@@ -26,6 +29,8 @@ from gatewatch.api.routes import (
     webhooks,
     zones,
 )
+from gatewatch.api.same_origin import SameOriginWrites, SecurityHeaders
+from gatewatch.api.validation_errors import request_validation_error
 from gatewatch.service import Service
 from gatewatch.store import (
     EventNotFound,
@@ -100,10 +105,18 @@ def create_app(service: Service, *, insecure_local: bool = False) -> FastAPI:
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(OperationalError, _store_unavailable)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    app.add_exception_handler(RequestValidationError, request_validation_error)
     for module in (health, metrics, auth, events, webhooks, keys):
         app.include_router(module.router)
     running_config.add_config_error_handlers(app)
     for module in (cameras, zones, live, schedules, running_config, detector):  # live control (H3)
         app.include_router(module.router)
     mount_console(app)  # GET / and /console/... (static security-room console)
+    # The last added runs first: proxy headers fix the scheme, every response gets the anti-framing headers,
+    # writes from elsewhere and oversized bodies are refused unread (JSON is parsed strictly by the routes).
+    app.add_middleware(SameOriginWrites)
+    app.add_middleware(BodyLimit, max_bytes=service.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, console_csp=CSP)
+    if service.settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=service.settings.forwarded_allow_ips)
     return app

@@ -16,11 +16,12 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatewatch.store import Role, lookup_api_key
+from gatewatch.store import Role, lookup_api_key, lookup_session
 from gatewatch.store.api_keys import TOKEN_PREFIX
 from gatewatch.vision.errors import UserError
 
-COOKIE_NAME = "gatewatch_key"
+# The console's login cookie: a server-side session id (see gatewatch.store.console_sessions), not the key.
+COOKIE_NAME = "gatewatch_session"
 LOCAL = "local"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1"})
 
@@ -52,6 +53,12 @@ def principal_for(sessions: sessionmaker[Session], token: str | None) -> Princip
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     info = lookup_api_key(sessions, token)
+    return None if info is None else Principal(info.name, info.role)
+
+
+def principal_for_session(sessions: sessionmaker[Session], token: str | None) -> Principal | None:
+    """The principal of a live console session; None for no cookie, an unknown, expired or logged-out one."""
+    info = lookup_session(sessions, token) if token else None
     return None if info is None else Principal(info.name, info.role)
 
 

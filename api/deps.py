@@ -23,6 +23,7 @@ from gatewatch.api.auth import (
     Principal,
     authorize,
     principal_for,
+    principal_for_session,
 )
 from gatewatch.service import Service
 from gatewatch.store import Role
@@ -30,7 +31,7 @@ from gatewatch.store import Role
 # auto_error=False: a missing key is answered by authorize() with our 401 body, not FastAPI's.
 bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer gw_...`.")
 cookie_scheme = APIKeyCookie(
-    name=COOKIE_NAME, auto_error=False, description="The key as set by `POST /auth/login` (browser console)."
+    name=COOKIE_NAME, auto_error=False, description="The session set by `POST /auth/login` (browser console)."
 )
 
 
@@ -46,11 +47,15 @@ def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Principal | None:
-    """The caller: its key's principal, ``local`` for a keyless loopback call under --insecure-local, else None."""
-    token = bearer.credentials if bearer is not None else cookie
+    """The caller: its key's principal (Bearer key, else the console's session cookie), ``local`` for a keyless
+    loopback call under --insecure-local, else None."""
     service = get_service(request)
-    principal = principal_for(service.store.sessions, token)
-    if principal is None and token is None and request.app.state.insecure_local and _from_loopback(request):
+    if bearer is not None:
+        principal = principal_for(service.store.sessions, bearer.credentials)
+    else:
+        principal = principal_for_session(service.store.sessions, cookie)
+    keyless = bearer is None and cookie is None
+    if principal is None and keyless and request.app.state.insecure_local and _from_loopback(request):
         return Principal(LOCAL, "local")
     return principal
 

@@ -30,7 +30,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # pipeline in a reloader or a worker process.
     service = Service(settings, checked.config, config_path=args.config)
     app = create_app(service, insecure_local=args.insecure_local)
-    uvicorn.run(app, host=args.host, port=args.port, workers=1, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    # proxy_headers off: the app trusts X-Forwarded-* only from GATEWATCH_FORWARDED_ALLOW_IPS (uvicorn's
+    # own default would trust them from 127.0.0.1, and --insecure-local decides on the client address).
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        proxy_headers=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
     return 0
 
 

@@ -27,6 +27,7 @@ from gatewatch.live_view import FrameHub
 from gatewatch.service_metrics import DELIVERIES, count_stored
 from gatewatch.snapshots import snapshot_name
 from gatewatch.store import EventStore
+from gatewatch.store.db import private_dir
 from gatewatch.store.health import StoreHealth
 from gatewatch.store.record_writer import RecordWriter
 from gatewatch.store.recovery import end_interrupted_events
@@ -52,8 +53,9 @@ class Service:
     ) -> None:
         self.settings = settings
         self.config_path = config_path
-        ensure_writable_dir(settings.data_dir, "data dir (GATEWATCH_DATA_DIR)")  # not a traceback from SQLite
-        settings.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        # Snapshots show faces and the database holds webhook secrets: the data dir is this user's only.
+        ensure_writable_dir(settings.data_dir, "data dir (GATEWATCH_DATA_DIR)", private=True)  # not a traceback
+        private_dir(settings.snapshots_dir)
         self.store = EventStore(settings.db_url)
         self.store_health = StoreHealth(self.store.engine, _sqlite_dir(settings.db_url))
         self.writer = RecordWriter(
@@ -78,6 +80,7 @@ class Service:
             timeout_s=settings.webhook_timeout_s,
             poll_interval_s=settings.webhook_poll_interval_s,
             concurrency=settings.webhook_concurrency,
+            allow_private_targets=settings.webhook_allow_private_targets,
         )
         self.mqtt = MqttBridge(settings) if settings.mqtt_host is not None else None
         if self.mqtt is not None:

@@ -49,8 +49,12 @@ def check_polygon(points: list[Point]) -> list[Point]:
     return points
 
 
+# Zones and masks are outlines drawn by hand: 100 points is plenty, and the bound keeps the crossing check
+# (all edge pairs) cheap enough to run on every config change, in the file and over the API alike.
+MAX_POLYGON_POINTS = 100
+
 # Point count, frame bounds, self-intersection and area, checked wherever a polygon is configured.
-ValidPolygon = Annotated[Polygon, Field(min_length=3), AfterValidator(check_polygon)]
+ValidPolygon = Annotated[Polygon, Field(min_length=3, max_length=MAX_POLYGON_POINTS), AfterValidator(check_polygon)]
 
 
 def check_timezone(value: str) -> str:

@@ -13,23 +13,56 @@ def polygon_area(points: np.ndarray) -> float:
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) * 0.5)
 
 
-def _segments_cross(p1: np.ndarray, p2: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> bool:
-    def orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
-        return float((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+ROW_BLOCK = 128  # edges compared with all others per step: bounds memory at ROW_BLOCK x M per array
 
-    def on_segment(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> bool:
-        return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
 
-    d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
-    d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
-    if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and d1 and d2 and d3 and d4:
-        return True
+def _orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Sign of the turn a -> b -> c (cross product), broadcast over leading axes."""
+    return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+
+
+def _on_segment(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """c inside the bounding box of segment a-b (used where c is collinear with it)."""
     return (
-        (d1 == 0 and on_segment(q1, q2, p1))
-        or (d2 == 0 and on_segment(q1, q2, p2))
-        or (d3 == 0 and on_segment(p1, p2, q1))
-        or (d4 == 0 and on_segment(p1, p2, q2))
+        (np.minimum(a[..., 0], b[..., 0]) <= c[..., 0])
+        & (c[..., 0] <= np.maximum(a[..., 0], b[..., 0]))
+        & (np.minimum(a[..., 1], b[..., 1]) <= c[..., 1])
+        & (c[..., 1] <= np.maximum(a[..., 1], b[..., 1]))
     )
+
+
+def _crossings(p1: np.ndarray, p2: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Which segment pairs p1-p2 / q1-q2 cross or touch (proper crossings, and collinear contact)."""
+    d1, d2 = _orient(q1, q2, p1), _orient(q1, q2, p2)
+    d3, d4 = _orient(p1, p2, q1), _orient(p1, p2, q2)
+    proper = ((d1 > 0) != (d2 > 0)) & ((d3 > 0) != (d4 > 0)) & (d1 != 0) & (d2 != 0) & (d3 != 0) & (d4 != 0)
+    touching = (
+        ((d1 == 0) & _on_segment(q1, q2, p1))
+        | ((d2 == 0) & _on_segment(q1, q2, p2))
+        | ((d3 == 0) & _on_segment(p1, p2, q1))
+        | ((d4 == 0) & _on_segment(p1, p2, q2))
+    )
+    return proper | touching
+
+
+def first_self_crossing(pts: np.ndarray) -> tuple[int, int] | None:
+    """The first pair of non-neighbouring edges (i < j) of the closed (M, 2) polygon that cross, or None.
+
+    All pairs at once with numpy, in row blocks: a zone's polygon (at most 100 points in the config) is
+    checked in well under a millisecond, and a large one never holds more than ROW_BLOCK x M per array.
+    """
+    m = len(pts)
+    starts, ends = pts, np.roll(pts, -1, axis=0)
+    j = np.arange(m)
+    for first in range(0, m, ROW_BLOCK):
+        i = np.arange(first, min(first + ROW_BLOCK, m))[:, None]
+        # Neighbouring edges share a vertex; edge 0 and edge m-1 are neighbours through the closing point.
+        candidates = (j > i + 1) & ~((i == 0) & (j == m - 1))
+        crossing = candidates & _crossings(starts[i], ends[i], starts[None, :], ends[None, :])
+        found = np.argwhere(crossing)
+        if found.size:
+            return first + int(found[0, 0]), int(found[0, 1])
+    return None
 
 
 def polygon_problem(points: Sequence[Sequence[float]]) -> str | None:
@@ -43,13 +76,11 @@ def polygon_problem(points: Sequence[Sequence[float]]) -> str | None:
     if outside.size:
         i = int(outside[0])
         return f"point {i} {pts[i].tolist()} is outside the frame (coordinates are normalised 0..1)"
-    m = len(pts)
-    for i in range(m):
-        for j in range(i + 1, m):
-            if j == i + 1 or (i == 0 and j == m - 1):
-                continue  # neighbouring edges share a vertex
-            if _segments_cross(pts[i], pts[(i + 1) % m], pts[j], pts[(j + 1) % m]):
-                return f"polygon is self-intersecting: edge {i}-{(i + 1) % m} crosses edge {j}-{(j + 1) % m}"
+    crossing = first_self_crossing(pts)
+    if crossing is not None:
+        i, j = crossing
+        m = len(pts)
+        return f"polygon is self-intersecting: edge {i}-{(i + 1) % m} crosses edge {j}-{(j + 1) % m}"
     if polygon_area(pts) < 1e-6:
         return "polygon has no area (points are collinear or repeated)"
     return None

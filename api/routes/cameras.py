@@ -8,15 +8,17 @@ from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
 from gatewatch.api.deps import Admin, ServiceDep, Viewer
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
 from gatewatch.config.edit import redact_source
+from gatewatch.redaction import scrub_text
 from gatewatch.service import Service
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.status import CameraStatus
 from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN
 
-router = APIRouter(prefix="/cameras", tags=["cameras"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/cameras", tags=["cameras"])
 
 CameraId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Camera id.")]
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)
@@ -39,7 +41,7 @@ def camera_out(service: Service, camera: CameraConfig, statuses: dict[str, Camer
         last_frame_age_s=status.last_frame_age_s if status else None,
         reconnect_attempts=status.reconnect_attempts if status else 0,
         reconnects=status.reconnects if status else 0,
-        last_error=error.replace(camera.source, config.source) if error else None,
+        last_error=scrub_text(error, camera.source) if error else None,
         detected=status.detected if status else 0,
         coasted=status.coasted if status else 0,
         events=status.events if status else 0,

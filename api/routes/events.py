@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import AwareDatetime
 
 from gatewatch.api.deps import EventsReader, Operator, ServiceDep
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.routes.stream import router as stream_router
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.events import (
@@ -20,7 +21,7 @@ from gatewatch.api.schemas.events import (
 )
 from gatewatch.store import Action
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/events", tags=["events"])
 router.include_router(stream_router)  # /events/stream before /events/{event_id}
 
 EventId = Annotated[str, Path(min_length=1, max_length=64, description="Event id.")]
@@ -73,8 +74,10 @@ def get_snapshot(event_id: EventId, service: ServiceDep, _who: EventsReader) -> 
     responses=READ_ERRORS,
     summary="Webhook deliveries of the event's records",
 )
-def get_deliveries(event_id: EventId, service: ServiceDep, _who: EventsReader) -> list[DeliveryOut]:
-    return [DeliveryOut.of(d) for d in service.store.delivery_status(event_id)]
+def get_deliveries(event_id: EventId, service: ServiceDep, who: EventsReader) -> list[DeliveryOut]:
+    """Webhook URLs are shown to admin keys only; other roles see subscription ids."""
+    admin = who.role == "admin"
+    return [DeliveryOut.of(d, admin=admin) for d in service.store.delivery_status(event_id)]
 
 
 def _act(service: ServiceDep, event_id: str, action: Action, actor: str, body: ActionIn | None) -> EventOut:

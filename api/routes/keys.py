@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 
 from gatewatch.api.deps import Admin, ServiceDep
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.admin import KeyCreatedOut, KeyIn, KeyOut
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.store import create_api_key, list_api_keys, revoke_api_key
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/keys", tags=["keys"])
 
 
 @router.get("", response_model=list[KeyOut], responses=error_responses(401, 403), summary="List keys (no secrets)")

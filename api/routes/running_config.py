@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from gatewatch.api.deps import Admin, ServiceDep, Viewer
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import AuditOut, AuditPage
+from gatewatch.api.validation_errors import short_issues
 from gatewatch.config.edit import ConfigRejected
 from gatewatch.config.live import ConfigConflict, ConfigNotFound
 from gatewatch.store import list_audit
@@ -45,7 +46,7 @@ def get_audit(
 
 def _rejected(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ConfigRejected)
-    return JSONResponse({"detail": exc.issues}, status_code=422)
+    return JSONResponse({"detail": short_issues(exc.issues)}, status_code=422)
 
 
 def _not_found(_request: Request, exc: Exception) -> JSONResponse:

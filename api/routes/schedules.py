@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 
 from gatewatch.api.deps import Operator, ServiceDep, Viewer
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN, ScheduleConfig
 
-router = APIRouter(prefix="/schedules", tags=["schedules"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/schedules", tags=["schedules"])
 
 ScheduleName = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Schedule name.")]
 

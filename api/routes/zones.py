@@ -8,11 +8,12 @@ from fastapi import APIRouter, Body, Path
 from fastapi.concurrency import run_in_threadpool
 
 from gatewatch.api.deps import Operator, ServiceDep, Viewer
+from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.routes.cameras import CameraId
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.vision.analytics_config import IDENTIFIER_PATTERN, ZoneConfig
 
-router = APIRouter(prefix="/cameras/{camera_id}/zones", tags=["zones"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/cameras/{camera_id}/zones", tags=["zones"])
 
 ZoneId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Zone id.")]
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from gatewatch.api.schemas.common import StrictIn
+from gatewatch.redaction import scrub_text
 from gatewatch.store import ActionView, DeliveryView, EventDetail, EventView, StoredRecord
 
 OperatorStateOut = Literal["open", "acknowledged", "dismissed", "resolved"]
@@ -96,8 +97,8 @@ class ActionIn(StrictIn):
 
 
 class DeliveryOut(BaseModel):
-    subscription_id: int
-    url: str
+    subscription_id: int = Field(description="The webhook subscription (see GET /webhooks, admin).")
+    url: str | None = Field(description="The webhook URL, for admin keys only (webhook URLs often carry credentials).")
     seq: int
     record: str = Field(description="Record type, e.g. event.new.")
     status: Literal["pending", "delivered", "failed"]
@@ -108,16 +109,18 @@ class DeliveryOut(BaseModel):
     delivered_at: dt.datetime | None
 
     @classmethod
-    def of(cls, d: DeliveryView) -> DeliveryOut:
+    def of(cls, d: DeliveryView, *, admin: bool) -> DeliveryOut:
+        """Other roles see the subscription id, and errors with the URL's credentials masked."""
+        error = d.last_error if admin or d.last_error is None else scrub_text(d.last_error, d.url)
         return cls(
             subscription_id=d.subscription_id,
-            url=d.url,
+            url=d.url if admin else None,
             seq=d.seq,
             record=d.record,
             status=d.status,
             attempts=d.attempts,
             next_attempt_at=d.next_attempt_at,
-            last_error=d.last_error,
+            last_error=error,
             last_status_code=d.last_status_code,
             delivered_at=d.delivered_at,
         )

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from gatewatch.config.schema import GatewatchConfig
+from gatewatch.redaction import redact_url
 from gatewatch.streams.runtime import build_analyzer
 from gatewatch.vision.errors import UserError
 
@@ -115,18 +116,12 @@ def config_hash(config: GatewatchConfig) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-# scheme://user:password@host : up to the last '@' before the path, as FFmpeg reads it (camera
-# passwords with a raw '@' are common even though RFC 3986 wants it percent-encoded).
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/]*@")
-
-
 def redact_source(source: str) -> str:
-    """A camera URL without its password (``rtsp://user:***@host/...``): readers of the config need no secrets.
+    """A camera URL without its credentials: readers of the config need no secrets.
 
-    A regular expression, not urlsplit: that raises on malformed URLs (``rtsp://[x``), which a
-    configured source may well be, and showing a camera must never fail.
+    See ``gatewatch.redaction``; kept here for the config editing code that compares redacted sources.
     """
-    return _USERINFO.sub(r"\1:***@", source, count=1)
+    return redact_url(source)
 
 
 def to_yaml(config: GatewatchConfig, *, redact: bool = True) -> str:

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     store_retry_interval_s: float = Field(
         1.0, gt=0.0, le=60.0, description="How often held event records are retried while the store cannot write."
     )
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Allow webhook URLs that resolve to loopback, link-local or private addresses (an alarm "
+        "receiver on the LAN); off, such URLs are refused at subscription and before each delivery.",
+    )
     mqtt_host: str | None = Field(
         None, min_length=1, max_length=253, description="MQTT broker host; unset disables MQTT publishing."
     )
@@ -82,6 +87,25 @@ class Settings(BaseSettings):
         description="First MQTT topic level: <prefix>/events and <prefix>/<camera>/status.",
     )
     mjpeg_max_fps: float = Field(10.0, gt=0.0, le=60.0, description="Highest frame rate an MJPEG viewer may ask for.")
+    max_body_bytes: int = Field(
+        1_000_000,
+        ge=1024,
+        le=1_000_000_000,
+        description="Largest request body accepted (bytes); larger ones get 413 before anything reads, parses or "
+        "authenticates them.",
+    )
+    session_ttl_s: float = Field(
+        12 * 3600.0,
+        ge=60.0,
+        le=30 * 86400.0,
+        description="How long a console login lasts (seconds) before the browser has to log in again.",
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        max_length=2000,
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-Proto/-For headers are "
+        "trusted ('*' for any); empty trusts none. Set it behind a TLS proxy so the login cookie is Secure.",
+    )
     timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA time zone the console displays times in.")
 
     @model_validator(mode="after")

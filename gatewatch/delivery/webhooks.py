@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from standardwebhooks import Webhook
 
 from gatewatch.delivery.retry import RetryPolicy
+from gatewatch.delivery.targets import target_problem
+from gatewatch.redaction import redact_url
 from gatewatch.store import Delivery, EventStore, StoredRecord
 
 log = logging.getLogger(__name__)
@@ -57,8 +59,10 @@ class OutboxWorker:
         poll_interval_s: float = 1.0,
         concurrency: int = 8,
         user_agent: str = "gatewatch-webhooks",
+        allow_private_targets: bool = False,
     ) -> None:
         self.store = store
+        self.allow_private_targets = allow_private_targets
         self.policy = policy
         self.poll_interval_s = poll_interval_s
         self.concurrency = concurrency
@@ -123,17 +127,21 @@ class OutboxWorker:
         # One id per record: the same on every retry, so receivers can drop duplicates.
         headers = signed_headers(delivery.secret, f"msg_{delivery.record.seq}", body, now)
         status: int | None = None
+        # Checked again at each delivery: the name may point elsewhere now than at subscription.
+        error = target_problem(delivery.url, allow_private=self.allow_private_targets)
         try:
-            response = self._client.post(delivery.url, content=body, headers=headers)
-            status = response.status_code
-            if response.is_success:
-                self._record(lambda: self.store.outbox.succeeded(delivery.outbox_id, status))
-                return "delivered"
-            error = f"HTTP {status}"
+            if error is None:
+                response = self._client.post(delivery.url, content=body, headers=headers)
+                status = response.status_code
+                if response.is_success:
+                    self._record(lambda: self.store.outbox.succeeded(delivery.outbox_id, status))
+                    return "delivered"
+                error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         if delivery.attempt >= self.policy.max_attempts:
-            log.warning("webhook to %s for seq %d failed for good: %s", delivery.url, delivery.record.seq, error)
+            url = redact_url(delivery.url)
+            log.warning("webhook to %s for seq %d failed for good: %s", url, delivery.record.seq, error)
             self._record(lambda: self.store.outbox.give_up(delivery.outbox_id, error, status))
             return "failed"
         when = now + dt.timedelta(seconds=self.policy.delay_s(delivery.attempt, self._rng))

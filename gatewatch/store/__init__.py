@@ -9,6 +9,7 @@ from gatewatch.store.api_keys import (
     revoke_api_key,
 )
 from gatewatch.store.audit import AuditEntry, audit, list_audit
+from gatewatch.store.console_sessions import create_session, lookup_session, revoke_session
 from gatewatch.store.event_store import EventStore
 from gatewatch.store.outbox import Delivery
 from gatewatch.store.types import (
@@ -49,8 +50,11 @@ __all__ = [
     "SubscriptionView",
     "audit",
     "create_api_key",
+    "create_session",
     "list_api_keys",
     "list_audit",
     "lookup_api_key",
+    "lookup_session",
     "revoke_api_key",
+    "revoke_session",
 ]

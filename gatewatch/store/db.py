@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +28,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) readable by this user only (0700); an existing one is kept as is."""
+    if not path.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty database file with mode 0600 before SQLite does (it would use the umask, often 0644).
+
+    The file holds webhook secrets and camera passwords; SQLite gives its -wal and -shm files the mode
+    of the database file, so they follow.
+    """
+    with contextlib.suppress(FileExistsError):  # an existing file keeps the mode its owner gave it
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
-    """Engine for ``url``; a SQLite file's folder is created, and the SQLite pragmas are set per connection."""
+    """Engine for ``url``; a SQLite file and its folder are created private, and the pragmas set per connection."""
     parsed = make_url(url)
     engine = create_engine(parsed)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            private_dir(Path(parsed.database).parent)
+            _private_file(Path(parsed.database))
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

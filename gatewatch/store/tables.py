@@ -141,6 +141,19 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+class ConsoleSessionRow(Base):
+    """A browser login: the cookie holds a random token, the table only its SHA-256 (like API keys)."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    revoked_at: Mapped[dt.datetime | None]
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
 

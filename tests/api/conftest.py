@@ -92,7 +92,8 @@ def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     # timeout_graceful_shutdown: open SSE streams never end by themselves; cut them after 2 s.
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    # proxy_headers=False as `gatewatch serve` runs it: the app decides which proxies it trusts.
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
     thread.start()

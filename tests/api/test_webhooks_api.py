@@ -21,7 +21,13 @@ from tests.api.conftest import RunningApp, sample_config
 from tests.event_records import new_record
 from tests.webhook_receiver import Receiver
 
-FAST_RETRY = {"webhook_backoff_base_s": 0.2, "webhook_backoff_max_s": 1.0, "webhook_poll_interval_s": 0.1}
+# The receiver listens on loopback, which the webhook target policy refuses unless allowed.
+FAST_RETRY = {
+    "webhook_backoff_base_s": 0.2,
+    "webhook_backoff_max_s": 1.0,
+    "webhook_poll_interval_s": 0.1,
+    "webhook_allow_private_targets": True,
+}
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:

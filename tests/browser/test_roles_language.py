@@ -27,8 +27,11 @@ def test_viewer_sees_no_ack_or_edit_controls_and_the_api_still_refuses(
     page.locator(".zone-form").wait_for()
     assert page.locator("button[name='save'], button[name='new-zone'], button[name='delete']").count() == 0
     assert page.locator(".zone-form input:not([disabled])").count() == 0
-    # Hidden is not forbidden: the login cookie this page holds is still refused by the API.
-    refused = page.request.post(f"{app.base_url}/events/{event_id}/ack", data={"note": None})
+    # Hidden is not forbidden: the login cookie this page holds is still refused by the API (sent with the
+    # Origin the page's own fetch would carry, so it is the role check that answers).
+    refused = page.request.post(
+        f"{app.base_url}/events/{event_id}/ack", data={"note": None}, headers={"origin": app.base_url}
+    )
     assert refused.status == 403
     assert refused.json()["required_roles"] == ["operator", "admin"]
 

@@ -71,6 +71,8 @@ def test_out_of_bounds_value_names_the_bound() -> None:
         ("[[0.1, 0.1], [1.2, 0.1], [0.5, 0.9]]", "less than or equal to 1"),
         ("[[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]]", "self-intersecting"),
         ("[[0.1, 0.1], [0.5, 0.5], [0.9, 0.9]]", "no area"),
+        # The point limit lives in the polygon type: the file and the API refuse the same zones.
+        (str([[0.5, i / 200] for i in range(101)]), "at most 100 items"),
     ],
 )
 def test_bad_polygon_is_explained(polygon: str, needle: str) -> None:

@@ -79,7 +79,15 @@ def test_camera_passwords_are_redacted() -> None:
     assert redact_source("rtsp://admin:hunter2@10.0.0.5:554/s1") == "rtsp://admin:***@10.0.0.5:554/s1"
     assert redact_source("rtsp://10.0.0.5/s1") == "rtsp://10.0.0.5/s1"
     assert redact_source("/videos/a:b@c.mp4") == "/videos/a:b@c.mp4"
-    assert redact_source("rtsp://u:p@ss@h/a@b") == "rtsp://u:***@h/a@b"  # a raw '@' in the password
+    assert redact_source("rtsp://u:p@ss@h/s") == "rtsp://u:***@h/s"  # a raw '@' in the password
+    # A '/' in the password: up to the last '@' is taken as userinfo (an '@' in the path hides too much,
+    # never too little).
+    assert redact_source("rtsp://u:p/ss@h/a@b") == "rtsp://u:***@b"
+    assert redact_source(" rtsp://u: pw@h/s") == " rtsp://u:***@h/s"  # leading spaces
+    assert redact_source("rtsp://tok3n@h/s") == "rtsp://***@h/s"  # a token as the user name
+    assert redact_source("rtsp://h/s?a=1&Password=x1&pwd=x2;token=x3&channel=2#key=x4") == (
+        "rtsp://h/s?a=1&Password=***&pwd=***;token=***&channel=2#key=***"
+    )
     assert redact_source("rtsp://u:p@[::1") == "rtsp://u:***@[::1"  # malformed URLs never raise
     config = validate_config({"cameras": [{"id": "c", "source": "rtsp://u:p4ss@h/x"}]}, ["person"])
     assert "p4ss" not in to_yaml(config) and "p4ss" in to_yaml(config, redact=False)

@@ -40,7 +40,7 @@ def test_retries_with_growing_backoff_then_delivers_exactly_once(
 ) -> None:
     store = EventStore(f"sqlite:///{tmp_path / 'gw.db'}")
     sub, receiver = _subscribe(store, webhook_receiver, lambda _id, nth: 500 if nth <= 2 else 204)
-    worker = OutboxWorker(store, policy=FAST, poll_interval_s=0.05, timeout_s=5.0)
+    worker = OutboxWorker(store, policy=FAST, poll_interval_s=0.05, timeout_s=5.0, allow_private_targets=True)
     worker.start()
     try:
         seq = store.append(new_record("w1", type="weapon"))
@@ -81,7 +81,7 @@ def test_gives_up_after_max_attempts_and_shows_it(tmp_path: Path, webhook_receiv
         closed_port = s.getsockname()[1]
     refused = store.subscriptions.create(f"http://127.0.0.1:{closed_port}/hook")
     policy = RetryPolicy(base_s=0.05, max_s=0.2, max_attempts=3)
-    worker = OutboxWorker(store, policy=policy, poll_interval_s=0.05, timeout_s=2.0)
+    worker = OutboxWorker(store, policy=policy, poll_interval_s=0.05, timeout_s=2.0, allow_private_targets=True)
     worker.start()
     try:
         seq = store.append(new_record("c1", type="crowding"))
@@ -106,7 +106,7 @@ def test_restart_resumes_pending_deliveries_and_loses_none(
     receiver_up = threading.Event()  # down (503) until the second process starts
     first = EventStore(url)
     _, receiver = _subscribe(first, webhook_receiver, lambda _id, _nth: 200 if receiver_up.is_set() else 503)
-    worker = OutboxWorker(first, policy=FAST, poll_interval_s=0.05)
+    worker = OutboxWorker(first, policy=FAST, poll_interval_s=0.05, allow_private_targets=True)
     worker.start()
     event_ids = [f"ev{i}" for i in range(5)]
     for event_id in event_ids:
@@ -123,7 +123,7 @@ def test_restart_resumes_pending_deliveries_and_loses_none(
 
     receiver_up.set()
     second = EventStore(url)  # a new process: a new engine on the same file
-    resumed = OutboxWorker(second, policy=FAST, poll_interval_s=0.05)
+    resumed = OutboxWorker(second, policy=FAST, poll_interval_s=0.05, allow_private_targets=True)
     resumed.start()
     try:
         _wait_for(lambda: _all_settled(second, event_ids))
