@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gatewatch.bench.sources import BENCH_CLIPS, EncodeParams
+from gatewatch.bench.sources import BENCH_CLIPS, PROFILES, EncodeParams
 from gatewatch.config.settings import get_settings
 from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.errors import InvalidValue
@@ -44,6 +44,9 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
     )
     bench.add_argument("--streams", type=_positive_int, help="streams to run (with --find-max: where to start; "
                        "default: estimated from the ceilings)")  # fmt: skip
+    bench.add_argument("--profile", choices=PROFILES, default="720p25",
+                       help="720p25: each camera one 1280x720 25 fps file, all decoded; substream: each camera a "
+                       "1280x720 25 fps main + 640x360 10 fps sub over RTSP, the sub-stream analysed")  # fmt: skip
     bench.add_argument("--find-max", action="store_true", help="search the largest N that holds")
     bench.add_argument("--duration", type=_positive_float, default=30.0, help="measured seconds per trial (30)")
     bench.add_argument("--warmup", type=_non_negative_float, default=5.0, help="seconds run before measuring (5)")
@@ -87,6 +90,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         source_seconds=args.source_seconds,
         threads=args.threads,
         workers=args.workers,
+        profile=args.profile,
     )
     try:
         result = run_bench(options, get_settings())
@@ -94,6 +98,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print(f"gatewatch bench: {exc}", file=sys.stderr)
         return 1
     write_result(result, args.json)
-    keys = ("streams", "held", "detect_fps_per_stream_min", "latency_p95_s", "overhead_share", "peak_rss_mb")
+    keys = ("streams", "held", "limit_streams", "limit_ratio", "detect_fps_per_stream_min", "latency_p95_s",
+            "overhead_share", "peak_rss_mb")  # fmt: skip
     print(json.dumps({"json": str(args.json), **{k: result.get(k) for k in keys}}))
     return 0

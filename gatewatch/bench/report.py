@@ -13,6 +13,7 @@ MAX_LATENCY_P95_S = 1.0  # ... and 95 % of frames are analysed within 1 s of the
 REQUIRED_KEYS = (
     "streams", "held", "detect_fps_per_stream_min", "latency_p95_s", "decode_ceiling_fps",
     "inference_ceiling_per_s", "pipeline_inferences_per_s", "overhead_share", "peak_rss_mb", "peer",
+    "limit_streams", "limit_ratio", "profile",
 )  # fmt: skip
 PEER_KEYS = ("streams", "held", "detect_fps_per_stream_min")
 
@@ -47,6 +48,23 @@ def estimate_streams(cores: int, fps: float, detection_fps: float, decode_cpu: f
     """Streams the cores could carry if decode and inference were the only work (an upper bound)."""
     per_stream = fps * decode_cpu + detection_fps * infer_cpu
     return max(1, math.floor(cores / per_stream)) if per_stream > 0 else 1
+
+
+def limit_streams(
+    cores: int, fps: float, decode_cpu: float, detection_fps: float, cheapest_infer_cpu: float
+) -> float | None:
+    """The streams the cores could carry if bare decode and the cheapest bare inference were all the work.
+
+    ``cores / (fps * decode CPU per frame + detections/s * cheapest CPU per inference)``: a physical
+    limit to hold the pipeline against (``limit_ratio`` = streams held / this), unlike
+    ``estimate_streams``, which rounds down and starts the search.
+    """
+    per_stream = fps * decode_cpu + detection_fps * cheapest_infer_cpu
+    return round(cores / per_stream, 2) if per_stream > 0 else None
+
+
+def limit_ratio(streams_held: int, limit: float | None) -> float | None:
+    return round(streams_held / limit, 3) if limit else None
 
 
 def next_streams(results: Mapping[int, bool], max_streams: int = 64) -> int | None:
@@ -89,6 +107,8 @@ def trial_row(trial: dict[str, Any], ceilings: dict[str, Any], target_fps: float
         "detections_per_cpu_s": round(trial["inferences"] / cpu, 3) if (cpu := trial["process_cpu_s"]) else None,
         "peak_rss_mb": trial["peak_rss_mb"],
     }
+    if "rtsp_server_cpu_cores" in trial:  # substream profile: the cameras' side, not gatewatch's
+        row["rtsp_server_cpu_cores"] = trial["rtsp_server_cpu_cores"]
     if ceilings:
         share = overhead_share(
             trial["process_cpu_s"],

@@ -47,7 +47,12 @@ GATE_ZONE = {
 
 
 class TrialSpec(StrictModel):
-    sources: list[str] = Field(min_length=1, description="Prepared clips; stream i plays sources[i % len].")
+    sources: list[str] = Field(
+        min_length=1, description="Prepared clips or RTSP URLs (detect role); stream i plays sources[i % len]."
+    )
+    view_sources: list[str] | None = Field(
+        None, min_length=1, description="Main-stream URLs named as each camera's view_source (never decoded)."
+    )
     streams: int = Field(ge=1, le=256, description="Cameras to run.")
     duration_s: float = Field(gt=0.0, le=7200.0, description="Measured window, after the warm-up.")
     warmup_s: float = Field(5.0, ge=0.0, le=120.0, description="Seconds run before the window opens.")
@@ -65,6 +70,7 @@ class Recorder:
 
     origin: float  # monotonic time just before the cameras start: camera clock 0 (conservative by ms)
     open_: bool = False
+    live: bool = False  # RTSP sources: latency from decode, not from the camera clock
     detected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     analysed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # 8 bytes a sample (array, not a list of floats): the harness must not be what grows in a 10-min run.
@@ -73,9 +79,13 @@ class Recorder:
     def __call__(self, frame: CapturedFrame, analysis: FrameAnalysis, detected: bool) -> None:
         if not self.open_:
             return
-        # The camera clock t_s is seconds since the worker started at which the frame was due to be captured,
+        # A file's camera clock t_s is seconds since the worker started at which the frame was due to be captured,
         # so this latency includes any time the decoder fell behind the paced timeline, not only queueing.
-        self.latency_s[frame.camera].append(time.monotonic() - (self.origin + frame.t_s))
+        # An RTSP frame's media time follows the sender's RTP/RTCP clock, which jumps against ours when the
+        # first sender report arrives (measured: up to 0.25 s ahead, i.e. negative latencies): it counts from
+        # when its decoding finished instead.
+        since = frame.captured_mono if self.live else self.origin + frame.t_s
+        self.latency_s[frame.camera].append(time.monotonic() - since)
         self.analysed[frame.camera] += 1
         if detected:
             self.detected[frame.camera] += 1
@@ -91,6 +101,8 @@ def build_config(spec: TrialSpec) -> GatewatchConfig:
             "loop": True,
             "zones": [GATE_ZONE],
         }
+        if spec.view_sources:
+            camera["view_source"] = spec.view_sources[i % len(spec.view_sources)]
         if spec.motion_gating:
             camera["motion"] = {}
         cameras.append(camera)
@@ -124,7 +136,7 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
     def count(_record: object) -> None:
         events[0] += 1
 
-    recorder = Recorder(origin=0.0)
+    recorder = Recorder(origin=0.0, live=spec.sources[0].startswith("rtsp://"))
     runtime = Runtime(config, detector, count, lambda change: None, on_analysis=recorder)
     rss: list[tuple[float, float]] = []
     recorder.origin = time.monotonic()  # the workers set their clock origin in start(), a few ms later

@@ -16,12 +16,23 @@ from gatewatch.bench.report import (
     estimate_streams,
     held,
     largest_held,
+    limit_ratio,
+    limit_streams,
     next_streams,
     overhead_share,
     trial_row,
 )
 from gatewatch.bench.sources import EncodeParams, prepare_source, probe
 from tests.assets import REPO
+
+
+@pytest.mark.unit
+def test_limit_streams_is_cores_over_bare_decode_and_cheapest_inference_per_stream() -> None:
+    # 25 fps x 2 ms decode + 5 det/s x 10 ms inference = 0.1 cores a stream: 2 cores carry 20.
+    assert limit_streams(2, 25.0, 0.002, 5.0, 0.010) == pytest.approx(20.0)
+    assert limit_ratio(18, 20.0) == pytest.approx(0.9)
+    assert limit_ratio(0, 20.0) == 0.0
+    assert limit_streams(2, 25.0, 0.0, 5.0, 0.0) is None and limit_ratio(3, None) is None
 
 
 @pytest.mark.unit
@@ -116,3 +127,25 @@ def test_bench_cli_smoke_run(tmp_path: Path) -> None:
     assert 50 < result["peak_rss_mb"] < 4000
     assert {"start", "end", "slope_mb_per_min"} <= result["rss_mb"].keys()
     assert len(result["machine"]["load_average"]) == 3 and result["machine"]["cores"] >= 1
+
+
+@pytest.mark.slow
+def test_bench_substream_profile_runs_over_rtsp(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    argv = [sys.executable, "-m", "gatewatch.cli", "bench", "--profile", "substream", "--streams", "2",
+            "--duration", "5", "--warmup", "2", "--no-peer", "--clips", "vtest.avi", "--source-seconds", "10",
+            "--json", str(out)]  # fmt: skip
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["profile"] == "substream" and result["encode"]["width"] == 640 and result["encode"]["fps"] == 10
+    trial = result["trials"][0]["trial"]
+    assert trial["spec"]["sources"][0].startswith("rtsp://") and "/sub0" in trial["spec"]["sources"][0]
+    assert "/main0" in trial["spec"]["view_sources"][0]
+    # 10 fps sub-streams, never the 25 fps main stream: about 2 x 10 x 5 frames decoded in the window.
+    assert 50 <= trial["decoded_frames"] <= 130
+    assert 0 < result["latency_p95_s"] < 30 and result["rtsp_server_cpu_cores"] >= 0
+    assert result["limit_streams"] > 0 and result["limit_ratio"] == pytest.approx(
+        (result["streams"]) / result["limit_streams"], abs=0.01
+    )
+    assert "1" in result["ceilings"]["inference"]["yolox_nano"]["by_threads"]
