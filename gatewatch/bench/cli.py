@@ -10,7 +10,6 @@ from typing import Any
 
 from gatewatch.bench.sources import BENCH_CLIPS, PROFILES, EncodeParams
 from gatewatch.config.settings import get_settings
-from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.errors import InvalidValue
 
 
@@ -59,10 +58,12 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
                        help="sample clips to use as sources (default: all four bench clips)")  # fmt: skip
     bench.add_argument("--source-seconds", type=_positive_float, default=EncodeParams().max_seconds,
                        help="seconds of each clip transcoded to 720p25 (60; the stream loops it)")  # fmt: skip
-    bench.add_argument("--threads", type=_positive_int, default=DetectorConfig().threads,
-                       help="gatewatch's ONNX Runtime intra-op threads (default: the config default)")  # fmt: skip
-    bench.add_argument("--workers", type=_positive_int, default=DetectorConfig().workers,
-                       help="gatewatch's parallel detector sessions (default: the config default)")  # fmt: skip
+    bench.add_argument("--threads", type=_positive_int,
+                       help="gatewatch's ONNX Runtime intra-op threads (default: with --workers, 1; else "
+                       "chosen from the run's inference ceilings)")  # fmt: skip
+    bench.add_argument("--workers", type=_positive_int,
+                       help="gatewatch's parallel detector sessions (default: with --threads, 1; else chosen from "
+                       "the run's inference ceilings: one session per core at the cheapest thread count)")  # fmt: skip
     bench.add_argument("--rss-interval", type=_positive_float, default=5.0, help="seconds between RSS samples (5)")
     bench.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress on stderr")
     bench.add_argument("--json", type=Path, required=True, metavar="OUT", help="write the results here")

@@ -28,6 +28,7 @@ from gatewatch.bench.processes import (
 )
 from gatewatch.bench.report import (
     at_equal_streams,
+    choose_split,
     compare,
     describe,
     estimate_streams,
@@ -62,8 +63,8 @@ class BenchOptions:
     rss_interval_s: float = 5.0
     max_streams: int = 64
     clips: tuple[str, ...] = BENCH_CLIPS
-    threads: int = DetectorConfig().threads  # gatewatch's ONNX Runtime intra-op threads
-    workers: int = DetectorConfig().workers  # gatewatch's parallel detector sessions
+    threads: int | None = None  # gatewatch's ONNX Runtime intra-op threads (None: chosen from the ceilings)
+    workers: int | None = None  # gatewatch's parallel detector sessions (None: chosen from the ceilings)
     source_seconds: float = EncodeParams().max_seconds
     profile: str = "720p25"  # or "substream": detect on a 640x360 10 fps RTSP sub-stream, main stream named
 
@@ -122,7 +123,11 @@ class _Bench:
             self.urls, self.view_urls = [str(s) for s in self.sources], None
         models = [options.model] + ([PEER_MODEL] if peer_problem is None and options.model != PEER_MODEL else [])
         say(f"ceilings: bare decode of {len(self.sources)} clips, bare inference of {', '.join(models)}")
-        self.ceilings = run_ceilings(self.sources, models, options.threads)
+        self.ceilings = run_ceilings(self.sources, models, options.threads or DetectorConfig().threads)
+        by_threads = self.ceilings["inference"][options.model]["by_threads"]
+        self.split = choose_split(usable_cores(), by_threads, options.threads, options.workers)
+        say(f"detector split: {self.split['workers']} session(s) x {self.split['threads']} thread(s) "
+            f"({self.split.get('why', 'as given')})")  # fmt: skip
         inference = self.ceilings["inference"][options.model]["inference_ceiling_per_s"]
         say(f"decode {self.ceilings['decode_ceiling_fps']} fps, {options.model} {inference} inferences/s")
 
@@ -142,8 +147,8 @@ class _Bench:
             server_cpu = self.server.cpu_s() if self.server else 0.0
             started = time.monotonic()
             raw = run_gatewatch({"sources": self.urls, "view_sources": self.view_urls, "streams": n, "model": model,
-                                 "duration_s": o.duration_s, "warmup_s": o.warmup_s, "threads": o.threads,
-                                 "workers": o.workers, "detection_fps": o.detection_fps,
+                                 "duration_s": o.duration_s, "warmup_s": o.warmup_s, "threads": self.split["threads"],
+                                 "workers": self.split["workers"], "detection_fps": o.detection_fps,
                                  "motion_gating": o.motion_gating, "rss_interval_s": o.rss_interval_s})  # fmt: skip
             if self.server is not None:  # the cameras' side: another process, on the same cores
                 raw["rtsp_server_cpu_cores"] = round(
@@ -208,6 +213,7 @@ def _run(
         **reported_main,
         **bench.limits(reported_main["streams"] if main["held"] else 0),
         "profile": options.profile,
+        "detector_split": bench.split,
         "decode_ceiling_fps": bench.ceilings["decode_ceiling_fps"],
         "inference_ceiling_per_s": bench.ceilings["inference"][options.model]["inference_ceiling_per_s"],
         "rss_mb": main["trial"]["rss_mb"],

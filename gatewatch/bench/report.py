@@ -63,6 +63,29 @@ def limit_streams(
     return round(cores / per_stream, 2) if per_stream > 0 else None
 
 
+def choose_split(
+    cores: int, by_threads: Mapping[str, Mapping[str, Any]], threads: int | None, workers: int | None
+) -> dict[str, Any]:
+    """Detector sessions x intra-op threads for the trials: as given, else from this run's inference ceilings.
+
+    The thread count with the least CPU per inference wins (on a small model that is 1: splitting its
+    layers over threads costs more than it saves), and enough such sessions run side by side to cover
+    every core, so the model never waits on one thread.
+    """
+    if threads is not None or workers is not None:
+        return {"threads": threads or 1, "workers": workers or 1, "chosen": "options"}
+    cpu = {int(t): float(row["infer_cpu_s_per_inference"]) for t, row in by_threads.items()}
+    best = min(cpu, key=lambda t: cpu[t])
+    sessions = max(1, cores // best)
+    return {
+        "threads": best,
+        "workers": sessions,
+        "chosen": "ceilings",
+        "why": f"{best} thread(s) per session cost {cpu[best] * 1000:.1f} ms CPU per inference, the least of "
+        f"{sorted(cpu)} thread(s) measured; {sessions} session(s) cover {cores} core(s)",
+    }
+
+
 def limit_ratio(streams_held: int, limit: float | None) -> float | None:
     return round(streams_held / limit, 3) if limit else None
 

@@ -13,6 +13,7 @@ from gatewatch.bench import processes as bench_processes
 from gatewatch.bench.probe import rss_summary
 from gatewatch.bench.report import (
     REQUIRED_KEYS,
+    choose_split,
     estimate_streams,
     held,
     largest_held,
@@ -33,6 +34,17 @@ def test_limit_streams_is_cores_over_bare_decode_and_cheapest_inference_per_stre
     assert limit_ratio(18, 20.0) == pytest.approx(0.9)
     assert limit_ratio(0, 20.0) == 0.0
     assert limit_streams(2, 25.0, 0.0, 5.0, 0.0) is None and limit_ratio(3, None) is None
+
+
+@pytest.mark.unit
+def test_detector_split_comes_from_the_cheapest_measured_thread_count_unless_given() -> None:
+    measured = {"2": {"infer_cpu_s_per_inference": 0.018}, "1": {"infer_cpu_s_per_inference": 0.016}}
+    auto = choose_split(2, measured, None, None)
+    assert (auto["threads"], auto["workers"], auto["chosen"]) == (1, 2, "ceilings") and "16.0 ms" in auto["why"]
+    costly_one = {"2": {"infer_cpu_s_per_inference": 0.010}, "1": {"infer_cpu_s_per_inference": 0.016}}
+    costly = choose_split(4, costly_one, None, None)
+    assert (costly["threads"], costly["workers"]) == (2, 2)
+    assert choose_split(2, measured, 2, None) == {"threads": 2, "workers": 1, "chosen": "options"}
 
 
 @pytest.mark.unit
