@@ -64,6 +64,8 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
     bench.add_argument("--workers", type=_positive_int,
                        help="gatewatch's parallel detector sessions (default: with --threads, 1; else chosen from "
                        "the run's inference ceilings: one session per core at the cheapest thread count)")  # fmt: skip
+    bench.add_argument("--tracemalloc", action="store_true",
+                       help="trace Python allocations; trials report the sites that grew (python_heap)")  # fmt: skip
     bench.add_argument("--rss-interval", type=_positive_float, default=5.0, help="seconds between RSS samples (5)")
     bench.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress on stderr")
     bench.add_argument("--json", type=Path, required=True, metavar="OUT", help="write the results here")
@@ -92,6 +94,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         workers=args.workers,
         profile=args.profile,
+        tracemalloc=args.tracemalloc,
     )
     try:
         result = run_bench(options, get_settings())

@@ -66,6 +66,7 @@ class BenchOptions:
     threads: int | None = None  # gatewatch's ONNX Runtime intra-op threads (None: chosen from the ceilings)
     workers: int | None = None  # gatewatch's parallel detector sessions (None: chosen from the ceilings)
     source_seconds: float = EncodeParams().max_seconds
+    tracemalloc: bool = False  # trials trace Python allocations (python_heap in each trial)
     profile: str = "720p25"  # or "substream": detect on a 640x360 10 fps RTSP sub-stream, main stream named
 
 
@@ -149,7 +150,8 @@ class _Bench:
             raw = run_gatewatch({"sources": self.urls, "view_sources": self.view_urls, "streams": n, "model": model,
                                  "duration_s": o.duration_s, "warmup_s": o.warmup_s, "threads": self.split["threads"],
                                  "workers": self.split["workers"], "detection_fps": o.detection_fps,
-                                 "motion_gating": o.motion_gating, "rss_interval_s": o.rss_interval_s})  # fmt: skip
+                                 "motion_gating": o.motion_gating, "rss_interval_s": o.rss_interval_s,
+                                 "tracemalloc": o.tracemalloc})  # fmt: skip
             if self.server is not None:  # the cameras' side: another process, on the same cores
                 raw["rtsp_server_cpu_cores"] = round(
                     (self.server.cpu_s() - server_cpu) / (time.monotonic() - started), 3

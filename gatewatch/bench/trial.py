@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import tracemalloc
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pydantic import Field
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.bench.probe import (
     cpu_by_group,
+    heap_growth,
     peak_rss_mb,
     process_cpu_s,
     rss_mb,
@@ -62,6 +64,9 @@ class TrialSpec(StrictModel):
     threads: int = Field(DetectorConfig().threads, ge=1, le=64, description="ONNX Runtime intra-op threads.")
     workers: int = Field(DetectorConfig().workers, ge=1, le=16, description="Detector sessions run in parallel.")
     rss_interval_s: float = Field(5.0, gt=0.0, le=600.0, description="Seconds between RSS samples.")
+    tracemalloc: bool = Field(
+        False, description="Trace Python allocations and report the sites that grew over the window (slower)."
+    )
 
 
 @dataclass
@@ -139,10 +144,13 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
     recorder = Recorder(origin=0.0, live=spec.sources[0].startswith("rtsp://"))
     runtime = Runtime(config, detector, count, lambda change: None, on_analysis=recorder)
     rss: list[tuple[float, float]] = []
+    if spec.tracemalloc:
+        tracemalloc.start(1)
     recorder.origin = time.monotonic()  # the workers set their clock origin in start(), a few ms later
     runtime.start()
     try:
         time.sleep(spec.warmup_s)
+        heap_before = tracemalloc.take_snapshot() if spec.tracemalloc else None
         before, threads_before, cpu_before = _counters(runtime), thread_cpu_s(), process_cpu_s()
         start = time.monotonic()
         recorder.open_ = True
@@ -153,9 +161,10 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
         window_s = time.monotonic() - start
         cpu_s, after, threads_after = process_cpu_s() - cpu_before, _counters(runtime), thread_cpu_s()
         rss.append((window_s, rss_mb()))
+        heap = heap_growth(heap_before, tracemalloc.take_snapshot()) if heap_before is not None else None
     finally:
         joined = runtime.stop()
-    return _summary(
+    result = _summary(
         spec,
         recorder,
         window_s,
@@ -167,6 +176,9 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
         joined,
         events[0],
     )
+    if heap is not None:
+        result["python_heap"] = heap
+    return result
 
 
 def _summary(

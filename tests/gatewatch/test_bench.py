@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gatewatch.bench import processes as bench_processes
-from gatewatch.bench.probe import rss_summary
+from gatewatch.bench.probe import heap_growth, rss_summary
 from gatewatch.bench.report import (
     REQUIRED_KEYS,
     choose_split,
@@ -45,6 +45,23 @@ def test_detector_split_comes_from_the_cheapest_measured_thread_count_unless_giv
     costly = choose_split(4, costly_one, None, None)
     assert (costly["threads"], costly["workers"]) == (2, 2)
     assert choose_split(2, measured, 2, None) == {"threads": 2, "workers": 1, "chosen": "options"}
+
+
+@pytest.mark.unit
+def test_heap_growth_names_the_line_that_grew() -> None:
+    import tracemalloc
+
+    tracemalloc.start(1)
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [bytearray(1024) for _ in range(200)]  # ~200 KB allocated on this line
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    growth = heap_growth(before, after)
+    assert len(kept) == 200 and growth["growth_mb"] > 0.15
+    top = growth["top"][0]
+    assert "test_bench.py" in top["where"] and top["size_diff_kb"] > 190 and top["count_diff"] >= 200
 
 
 @pytest.mark.unit
