@@ -121,7 +121,8 @@ class _Bench:
             self.encode = EncodeParams(max_seconds=options.source_seconds)
             say("preparing 1280x720 25 fps sources (cached after the first run)")
             self.sources = prepare_sources(settings.samples_dir, self.encode, options.clips, cache)
-            self.urls, self.view_urls = [str(s) for s in self.sources], None
+            # Relative to the working directory the trials share: results name no machine's folders.
+            self.urls, self.view_urls = [os.path.relpath(s) for s in self.sources], None
         models = [options.model] + ([PEER_MODEL] if peer_problem is None and options.model != PEER_MODEL else [])
         say(f"ceilings: bare decode of {len(self.sources)} clips, bare inference of {', '.join(models)}")
         self.ceilings = run_ceilings(self.sources, models, options.threads or DetectorConfig().threads)
