@@ -95,7 +95,7 @@ def heap_growth(before: Any, after: Any, top: int = 12) -> dict[str, Any]:
         "growth_mb": round(sum(stat.size_diff for stat in stats) / 2**20, 3),
         "top": [
             {
-                "where": str(stat.traceback[0]),
+                "where": _short(str(stat.traceback[0])),
                 "size_diff_kb": round(stat.size_diff / 1024, 1),
                 "count_diff": stat.count_diff,
             }
@@ -103,3 +103,12 @@ def heap_growth(before: Any, after: Any, top: int = 12) -> dict[str, Any]:
             if stat.size_diff > 0
         ],
     }
+
+
+def _short(where: str) -> str:
+    """``file:line`` relative to the working directory or to its package folder: no machine's paths."""
+    for marker in ("site-packages/", "/lib/python"):
+        if marker in where:
+            tail = where.split(marker, 1)[1]
+            return tail if marker == "site-packages/" else "python" + tail
+    return os.path.relpath(where) if where.startswith(os.sep) else where

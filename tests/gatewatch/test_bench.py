@@ -174,7 +174,7 @@ def test_bench_substream_profile_runs_over_rtsp(tmp_path: Path) -> None:
     # 10 fps sub-streams, never the 25 fps main stream: about 2 x 10 x 5 frames decoded in the window.
     assert 50 <= trial["decoded_frames"] <= 130
     assert 0 < result["latency_p95_s"] < 30 and result["rtsp_server_cpu_cores"] >= 0
-    assert result["limit_streams"] > 0 and result["limit_ratio"] == pytest.approx(
-        (result["streams"]) / result["limit_streams"], abs=0.01
-    )
+    held_streams = result["streams"] if result["held"] else 0  # a loaded machine may not hold 2
+    assert result["limit_streams"] > 0
+    assert result["limit_ratio"] == pytest.approx(held_streams / result["limit_streams"], abs=0.01)
     assert "1" in result["ceilings"]["inference"]["yolox_nano"]["by_threads"]
