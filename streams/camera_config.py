@@ -22,7 +22,19 @@ class CameraConfig(StrictModel):
     name: str | None = Field(None, max_length=200, description="Human-readable name shown in the console.")
     source: str = Field(
         min_length=1,
-        description="rtsp://, http(s):// URL, local file path, or /dev/videoN device.",
+        description="The detect stream: what gatewatch decodes and analyses, and what live view and snapshots "
+        "show. rtsp://, http(s):// URL, local file path, or /dev/videoN device. With a view_source, give the "
+        "camera's sub-stream here (e.g. 640x360 at 10 fps): decoding it costs a fraction of the main stream.",
+    )
+    view_source: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="The view stream: the camera's main stream (e.g. 1280x720 25 fps) for full-resolution "
+        "viewing and recording by a video player or NVR. gatewatch never opens or decodes it; it is listed "
+        "(password removed) so the console and clients know where the full picture is. Boxes stay in "
+        "source pixels; zones and masks are in 0-1 frame fractions, so they fit both streams. "
+        "Absent: the one source serves both roles.",
     )
     enabled: bool = Field(True, description="Disabled cameras are configured but not opened.")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport; TCP survives lossy links.")
@@ -87,6 +99,12 @@ class CameraConfig(StrictModel):
             raise ValueError(
                 f"reconnect_max_s ({self.reconnect_max_s}) must be >= reconnect_min_s ({self.reconnect_min_s})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_roles(self) -> CameraConfig:
+        if self.view_source is not None and self.view_source == self.source:
+            raise ValueError("view_source is the same as source: leave view_source out when one stream serves both")
         return self
 
     @model_validator(mode="after")

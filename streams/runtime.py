@@ -33,8 +33,9 @@ from gatewatch.vision.detector import Detector
 from gatewatch.vision.errors import InvalidValue
 from gatewatch.vision.motion import MotionGate
 
-# Fields of a camera that only the analytics read: changing them keeps the camera's stream open.
-ANALYTICS_FIELDS = frozenset({"zones", "masks", "name", "motion"})
+# Fields of a camera the camera thread does not read: changing them keeps the camera's stream open
+# (view_source is only listed for viewers; gatewatch never opens it).
+ANALYTICS_FIELDS = frozenset({"zones", "masks", "name", "motion", "view_source"})
 COMMAND_TIMEOUT_S = 30.0  # a round takes well under a second; this only guards against a wedged detector
 # How long a live change waits for a removed camera's thread. One blocked opening a dead source may need
 # up to its open_timeout_s (<= 120 s) to notice; it is stopped and detached, and ``stop()`` joins it.

@@ -108,6 +108,12 @@ class DetectorConfig(StrictModel):
         "intra-op threads); on few cores, 2 sessions x 1 thread do more inferences per CPU-second than 1 x 2.",
     )
     device: Literal["cpu", "cuda"] = Field("cpu", description="Execution provider; 'cuda' needs onnxruntime-gpu.")
+    batch: bool = Field(
+        False,
+        description="Send a scheduler round's due frames to the model in one run (a batch-1 export is made "
+        "dynamic-batch in memory; needs the onnx package). For GPUs: on CPU it costs as much CPU per frame as "
+        "single runs or more (measured, bench/README.md); use workers there.",
+    )
 
 
 class TrackerConfig(StrictModel):

@@ -11,7 +11,7 @@ from gatewatch.api.deps import Admin, ServiceDep, Viewer
 from gatewatch.api.json_route import StrictJsonRoute
 from gatewatch.api.schemas.common import error_responses
 from gatewatch.api.schemas.live import ActiveEventOut, CameraOut
-from gatewatch.config.edit import redact_source
+from gatewatch.config.edit import SOURCE_FIELDS, redact_camera
 from gatewatch.redaction import scrub_text
 from gatewatch.service import Service
 from gatewatch.streams.camera_config import CameraConfig
@@ -29,7 +29,7 @@ def camera_out(service: Service, camera: CameraConfig, statuses: dict[str, Camer
     status = statuses.get(camera.id) if camera.enabled else None
     latest = service.frames.latest(camera.id)
     analysis = latest.analysis if latest is not None else None
-    config = camera.model_copy(update={"source": redact_source(camera.source)})
+    config = camera.model_copy(update=redact_camera({k: getattr(camera, k) for k in SOURCE_FIELDS}))
     error = status.last_error if status is not None else None
     return CameraOut(
         id=camera.id,

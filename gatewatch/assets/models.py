@@ -178,6 +178,7 @@ def load_detector(
             detector_config.threads,
             detector_config.device,
             name=resolved.name,
+            batch=detector_config.batch,
         )
 
     if detector_config.workers == 1:

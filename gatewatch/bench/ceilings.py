@@ -20,6 +20,7 @@ from gatewatch.assets.models import load_manifest, resolve_model
 from gatewatch.bench.probe import process_cpu_s
 from gatewatch.config.settings import get_settings
 from gatewatch.vision.analytics_config import DetectorConfig, StrictModel
+from gatewatch.vision.detector.dynamic_batch import dynamic_batch_model
 from gatewatch.vision.detector.session import create_session
 
 
@@ -73,11 +74,7 @@ def inference_ceiling(model: str, seconds: float, sample: str, threads: int) -> 
     config = DetectorConfig(model=model, threads=threads)
     resolved = resolve_model(model, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
     session = create_session(resolved.path, config.threads, config.device)
-    width, height = resolved.entry.input_size
-    with av.open(sample) as container:
-        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
-    blob = cv2.resize(image, (width, height)).transpose(2, 0, 1)[None].astype(np.float32)
-    feed = {session.get_inputs()[0].name: blob}
+    feed = {session.get_inputs()[0].name: _blob(sample, resolved.entry.input_size)}
     for _ in range(3):  # first runs allocate arenas
         session.run(None, feed)
     runs, wall, cpu = 0, time.perf_counter(), process_cpu_s()
@@ -94,10 +91,57 @@ def inference_ceiling(model: str, seconds: float, sample: str, threads: int) -> 
     }
 
 
+BATCH_SIZES = (1, 2, 4, 8)
+
+
+def _blob(sample: str, size: tuple[int, int]) -> np.ndarray:
+    """The first frame of ``sample`` resized to the model input, NCHW float32 (no letterbox: timing only)."""
+    with av.open(sample) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="bgr24")
+    return cv2.resize(image, tuple(size)).transpose(2, 0, 1)[None].astype(np.float32)
+
+
+def batch_costs(model: str, seconds: float, sample: str) -> dict[str, object]:
+    """CPU and wall ms per image of one 1-thread session at batch 1, 2, 4, 8 (the model made dynamic-batch)."""
+    settings = get_settings()
+    resolved = resolve_model(model, settings.models_dir, settings.weights_dir, load_manifest(settings.manifest))
+    graph = dynamic_batch_model(resolved.path)
+    if graph is None:
+        return {"note": "not measured: needs the onnx package and a graph whose batch can be freed"}
+    session = create_session(resolved.path, 1, "cpu", graph)
+    name, rows, blob = session.get_inputs()[0].name, {}, _blob(sample, resolved.entry.input_size)
+    for size in BATCH_SIZES:
+        feed = {name: np.repeat(blob, size, axis=0)}
+        session.run(None, feed)
+        runs, wall, cpu = 0, time.perf_counter(), process_cpu_s()
+        while time.perf_counter() - wall < seconds / len(BATCH_SIZES) or runs < 3:
+            session.run(None, feed)
+            runs += 1
+        wall, cpu = time.perf_counter() - wall, process_cpu_s() - cpu
+        rows[str(size)] = {"cpu_ms_per_image": round(cpu / runs / size * 1000, 2),
+                           "wall_ms_per_image": round(wall / runs / size * 1000, 2)}  # fmt: skip
+    return {"threads": 1, "by_batch": rows}
+
+
+def inference_ceilings(model: str, seconds: float, sample: str, threads: int) -> dict[str, object]:
+    """The ceiling at the configured threads, plus 1 thread: ``limit_streams`` takes the cheaper CPU per run.
+
+    One intra-op thread wastes no CPU on splitting a small model's layers (yolox_nano: ~10 ms CPU per run
+    against ~15-30 ms at 2 threads); a pipeline that runs several sessions side by side can use that.
+    """
+    configured = inference_ceiling(model, seconds, sample, threads)
+    by_threads = {str(threads): configured}
+    if threads != 1:
+        by_threads["1"] = inference_ceiling(model, seconds, sample, 1)
+    cheapest = min(float(str(row["infer_cpu_s_per_inference"])) for row in by_threads.values())
+    batch = batch_costs(model, seconds, sample)
+    return {**configured, "by_threads": by_threads, "cheapest_infer_cpu_s_per_inference": cheapest, "batch": batch}
+
+
 def measure(spec: CeilingSpec) -> dict[str, object]:
     """Decode ceilings, then ``inference``: one inference ceiling per model, by name."""
     sample = spec.sources[0]
-    inference = {model: inference_ceiling(model, spec.inference_s, sample, spec.threads) for model in spec.models}
+    inference = {model: inference_ceilings(model, spec.inference_s, sample, spec.threads) for model in spec.models}
     return {**decode_ceiling(spec.sources, spec.decode_frames), "inference": inference}
 
 

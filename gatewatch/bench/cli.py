@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gatewatch.bench.sources import BENCH_CLIPS, EncodeParams
+from gatewatch.bench.sources import BENCH_CLIPS, PROFILES, EncodeParams
 from gatewatch.config.settings import get_settings
-from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.errors import InvalidValue
 
 
@@ -44,6 +43,9 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
     )
     bench.add_argument("--streams", type=_positive_int, help="streams to run (with --find-max: where to start; "
                        "default: estimated from the ceilings)")  # fmt: skip
+    bench.add_argument("--profile", choices=PROFILES, default="720p25",
+                       help="720p25: each camera one 1280x720 25 fps file, all decoded; substream: each camera a "
+                       "1280x720 25 fps main + 640x360 10 fps sub over RTSP, the sub-stream analysed")  # fmt: skip
     bench.add_argument("--find-max", action="store_true", help="search the largest N that holds")
     bench.add_argument("--duration", type=_positive_float, default=30.0, help="measured seconds per trial (30)")
     bench.add_argument("--warmup", type=_non_negative_float, default=5.0, help="seconds run before measuring (5)")
@@ -56,10 +58,14 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
                        help="sample clips to use as sources (default: all four bench clips)")  # fmt: skip
     bench.add_argument("--source-seconds", type=_positive_float, default=EncodeParams().max_seconds,
                        help="seconds of each clip transcoded to 720p25 (60; the stream loops it)")  # fmt: skip
-    bench.add_argument("--threads", type=_positive_int, default=DetectorConfig().threads,
-                       help="gatewatch's ONNX Runtime intra-op threads (default: the config default)")  # fmt: skip
-    bench.add_argument("--workers", type=_positive_int, default=DetectorConfig().workers,
-                       help="gatewatch's parallel detector sessions (default: the config default)")  # fmt: skip
+    bench.add_argument("--threads", type=_positive_int,
+                       help="gatewatch's ONNX Runtime intra-op threads (default: with --workers, 1; else "
+                       "chosen from the run's inference ceilings)")  # fmt: skip
+    bench.add_argument("--workers", type=_positive_int,
+                       help="gatewatch's parallel detector sessions (default: with --threads, 1; else chosen from "
+                       "the run's inference ceilings: one session per core at the cheapest thread count)")  # fmt: skip
+    bench.add_argument("--tracemalloc", action="store_true",
+                       help="trace Python allocations; trials report the sites that grew (python_heap)")  # fmt: skip
     bench.add_argument("--rss-interval", type=_positive_float, default=5.0, help="seconds between RSS samples (5)")
     bench.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True, help="progress on stderr")
     bench.add_argument("--json", type=Path, required=True, metavar="OUT", help="write the results here")
@@ -87,6 +93,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         source_seconds=args.source_seconds,
         threads=args.threads,
         workers=args.workers,
+        profile=args.profile,
+        tracemalloc=args.tracemalloc,
     )
     try:
         result = run_bench(options, get_settings())
@@ -94,6 +102,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         print(f"gatewatch bench: {exc}", file=sys.stderr)
         return 1
     write_result(result, args.json)
-    keys = ("streams", "held", "detect_fps_per_stream_min", "latency_p95_s", "overhead_share", "peak_rss_mb")
+    keys = ("streams", "held", "limit_streams", "limit_ratio", "detect_fps_per_stream_min", "latency_p95_s",
+            "overhead_share", "peak_rss_mb")  # fmt: skip
     print(json.dumps({"json": str(args.json), **{k: result.get(k) for k in keys}}))
     return 0

@@ -13,6 +13,7 @@ MAX_LATENCY_P95_S = 1.0  # ... and 95 % of frames are analysed within 1 s of the
 REQUIRED_KEYS = (
     "streams", "held", "detect_fps_per_stream_min", "latency_p95_s", "decode_ceiling_fps",
     "inference_ceiling_per_s", "pipeline_inferences_per_s", "overhead_share", "peak_rss_mb", "peer",
+    "limit_streams", "limit_ratio", "profile",
 )  # fmt: skip
 PEER_KEYS = ("streams", "held", "detect_fps_per_stream_min")
 
@@ -47,6 +48,46 @@ def estimate_streams(cores: int, fps: float, detection_fps: float, decode_cpu: f
     """Streams the cores could carry if decode and inference were the only work (an upper bound)."""
     per_stream = fps * decode_cpu + detection_fps * infer_cpu
     return max(1, math.floor(cores / per_stream)) if per_stream > 0 else 1
+
+
+def limit_streams(
+    cores: int, fps: float, decode_cpu: float, detection_fps: float, cheapest_infer_cpu: float
+) -> float | None:
+    """The streams the cores could carry if bare decode and the cheapest bare inference were all the work.
+
+    ``cores / (fps * decode CPU per frame + detections/s * cheapest CPU per inference)``: a physical
+    limit to hold the pipeline against (``limit_ratio`` = streams held / this), unlike
+    ``estimate_streams``, which rounds down and starts the search.
+    """
+    per_stream = fps * decode_cpu + detection_fps * cheapest_infer_cpu
+    return round(cores / per_stream, 2) if per_stream > 0 else None
+
+
+def choose_split(
+    cores: int, by_threads: Mapping[str, Mapping[str, Any]], threads: int | None, workers: int | None
+) -> dict[str, Any]:
+    """Detector sessions x intra-op threads for the trials: as given, else from this run's inference ceilings.
+
+    The thread count with the least CPU per inference wins (on a small model that is 1: splitting its
+    layers over threads costs more than it saves), and enough such sessions run side by side to cover
+    every core, so the model never waits on one thread.
+    """
+    if threads is not None or workers is not None:
+        return {"threads": threads or 1, "workers": workers or 1, "chosen": "options"}
+    cpu = {int(t): float(row["infer_cpu_s_per_inference"]) for t, row in by_threads.items()}
+    best = min(cpu, key=lambda t: cpu[t])
+    sessions = max(1, cores // best)
+    return {
+        "threads": best,
+        "workers": sessions,
+        "chosen": "ceilings",
+        "why": f"{best} thread(s) per session cost {cpu[best] * 1000:.1f} ms CPU per inference, the least of "
+        f"{sorted(cpu)} thread(s) measured; {sessions} session(s) cover {cores} core(s)",
+    }
+
+
+def limit_ratio(streams_held: int, limit: float | None) -> float | None:
+    return round(streams_held / limit, 3) if limit else None
 
 
 def next_streams(results: Mapping[int, bool], max_streams: int = 64) -> int | None:
@@ -89,6 +130,8 @@ def trial_row(trial: dict[str, Any], ceilings: dict[str, Any], target_fps: float
         "detections_per_cpu_s": round(trial["inferences"] / cpu, 3) if (cpu := trial["process_cpu_s"]) else None,
         "peak_rss_mb": trial["peak_rss_mb"],
     }
+    if "rtsp_server_cpu_cores" in trial:  # substream profile: the cameras' side, not gatewatch's
+        row["rtsp_server_cpu_cores"] = trial["rtsp_server_cpu_cores"]
     if ceilings:
         share = overhead_share(
             trial["process_cpu_s"],

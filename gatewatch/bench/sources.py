@@ -29,6 +29,7 @@ class EncodeParams:
     bitrate_kbps: int = 2500
     gop: int = 50
     max_seconds: float = 60.0  # long enough that a 30 s trial loops each clip at most once
+    loop_input: bool = False  # repeat a shorter clip up to max_seconds (RTSP streams cannot loop a file)
 
 
 def ffmpeg_args(source: Path, out: Path, params: EncodeParams) -> list[str]:
@@ -38,13 +39,20 @@ def ffmpeg_args(source: Path, out: Path, params: EncodeParams) -> list[str]:
         f"pad={params.width}:{params.height}:(ow-iw)/2:(oh-ih)/2,fps={params.fps},format=yuv420p"
     )
     rate = f"{params.bitrate_kbps}k"
+    loop = ["-stream_loop", "-1"] if params.loop_input else []
     return [
-        "ffmpeg", "-v", "error", "-y", "-i", str(source), "-t", str(params.max_seconds), "-an", "-vf", vf,
+        "ffmpeg", "-v", "error", "-y", *loop, "-i", str(source), "-t", str(params.max_seconds), "-an", "-vf", vf,
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-bf", "0",
         "-g", str(params.gop), "-keyint_min", str(params.gop), "-sc_threshold", "0",
         "-b:v", rate, "-maxrate", rate, "-bufsize", f"{2 * params.bitrate_kbps}k",
         "-movflags", "+faststart", str(out),
     ]  # fmt: skip
+
+
+MAIN_STREAM = EncodeParams()
+# What IP cameras send for analytics (Frigate's advice: detect on it): a quarter of the pixels at 10 fps.
+SUB_STREAM = EncodeParams(width=640, height=360, fps=10, bitrate_kbps=512, gop=20)
+PROFILES = ("720p25", "substream")
 
 
 def prepare_source(source: Path, params: EncodeParams = EncodeParams(), cache_dir: Path = CACHE_DIR) -> Path:

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import tracemalloc
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pydantic import Field
 from gatewatch.assets.models import load_detector, load_manifest
 from gatewatch.bench.probe import (
     cpu_by_group,
+    heap_growth,
     peak_rss_mb,
     process_cpu_s,
     rss_mb,
@@ -47,7 +49,12 @@ GATE_ZONE = {
 
 
 class TrialSpec(StrictModel):
-    sources: list[str] = Field(min_length=1, description="Prepared clips; stream i plays sources[i % len].")
+    sources: list[str] = Field(
+        min_length=1, description="Prepared clips or RTSP URLs (detect role); stream i plays sources[i % len]."
+    )
+    view_sources: list[str] | None = Field(
+        None, min_length=1, description="Main-stream URLs named as each camera's view_source (never decoded)."
+    )
     streams: int = Field(ge=1, le=256, description="Cameras to run.")
     duration_s: float = Field(gt=0.0, le=7200.0, description="Measured window, after the warm-up.")
     warmup_s: float = Field(5.0, ge=0.0, le=120.0, description="Seconds run before the window opens.")
@@ -57,6 +64,9 @@ class TrialSpec(StrictModel):
     threads: int = Field(DetectorConfig().threads, ge=1, le=64, description="ONNX Runtime intra-op threads.")
     workers: int = Field(DetectorConfig().workers, ge=1, le=16, description="Detector sessions run in parallel.")
     rss_interval_s: float = Field(5.0, gt=0.0, le=600.0, description="Seconds between RSS samples.")
+    tracemalloc: bool = Field(
+        False, description="Trace Python allocations and report the sites that grew over the window (slower)."
+    )
 
 
 @dataclass
@@ -65,6 +75,7 @@ class Recorder:
 
     origin: float  # monotonic time just before the cameras start: camera clock 0 (conservative by ms)
     open_: bool = False
+    live: bool = False  # RTSP sources: latency from decode, not from the camera clock
     detected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     analysed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # 8 bytes a sample (array, not a list of floats): the harness must not be what grows in a 10-min run.
@@ -73,9 +84,13 @@ class Recorder:
     def __call__(self, frame: CapturedFrame, analysis: FrameAnalysis, detected: bool) -> None:
         if not self.open_:
             return
-        # The camera clock t_s is seconds since the worker started at which the frame was due to be captured,
+        # A file's camera clock t_s is seconds since the worker started at which the frame was due to be captured,
         # so this latency includes any time the decoder fell behind the paced timeline, not only queueing.
-        self.latency_s[frame.camera].append(time.monotonic() - (self.origin + frame.t_s))
+        # An RTSP frame's media time follows the sender's RTP/RTCP clock, which jumps against ours when the
+        # first sender report arrives (measured: up to 0.25 s ahead, i.e. negative latencies): it counts from
+        # when its decoding finished instead.
+        since = frame.captured_mono if self.live else self.origin + frame.t_s
+        self.latency_s[frame.camera].append(time.monotonic() - since)
         self.analysed[frame.camera] += 1
         if detected:
             self.detected[frame.camera] += 1
@@ -94,6 +109,8 @@ def build_config(spec: TrialSpec) -> GatewatchConfig:
             # zone would make 'auto' tile these 16:9 frames (about 2x the detector CPU, bench/README).
             "tiling": {"mode": "frame"},
         }
+        if spec.view_sources:
+            camera["view_source"] = spec.view_sources[i % len(spec.view_sources)]
         if spec.motion_gating:
             camera["motion"] = {}
         cameras.append(camera)
@@ -127,13 +144,16 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
     def count(_record: object) -> None:
         events[0] += 1
 
-    recorder = Recorder(origin=0.0)
+    recorder = Recorder(origin=0.0, live=spec.sources[0].startswith("rtsp://"))
     runtime = Runtime(config, detector, count, lambda change: None, on_analysis=recorder)
     rss: list[tuple[float, float]] = []
+    if spec.tracemalloc:
+        tracemalloc.start(1)
     recorder.origin = time.monotonic()  # the workers set their clock origin in start(), a few ms later
     runtime.start()
     try:
         time.sleep(spec.warmup_s)
+        heap_before = tracemalloc.take_snapshot() if spec.tracemalloc else None
         before, threads_before, cpu_before = _counters(runtime), thread_cpu_s(), process_cpu_s()
         start = time.monotonic()
         recorder.open_ = True
@@ -144,9 +164,10 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
         window_s = time.monotonic() - start
         cpu_s, after, threads_after = process_cpu_s() - cpu_before, _counters(runtime), thread_cpu_s()
         rss.append((window_s, rss_mb()))
+        heap = heap_growth(heap_before, tracemalloc.take_snapshot()) if heap_before is not None else None
     finally:
         joined = runtime.stop()
-    return _summary(
+    result = _summary(
         spec,
         recorder,
         window_s,
@@ -158,6 +179,9 @@ def run_trial(spec: TrialSpec) -> dict[str, object]:
         joined,
         events[0],
     )
+    if heap is not None:
+        result["python_heap"] = heap
+    return result
 
 
 def _summary(

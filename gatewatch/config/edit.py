@@ -124,6 +124,18 @@ def redact_source(source: str) -> str:
     return redact_url(source)
 
 
+# Camera fields that may hold a URL with a password: every one is redacted wherever a camera is shown.
+SOURCE_FIELDS = ("source", "view_source")
+
+
+def redact_camera(camera: dict[str, Any]) -> dict[str, Any]:
+    """A camera's JSON with the password removed from every source field present (in place, returned)."""
+    for key in SOURCE_FIELDS:
+        if camera.get(key):
+            camera[key] = redact_source(camera[key])
+    return camera
+
+
 def to_yaml(config: GatewatchConfig, *, redact: bool = True) -> str:
     """The running config as a config file (defaults left out); ``parse_config`` reads it back unchanged.
 
@@ -132,5 +144,5 @@ def to_yaml(config: GatewatchConfig, *, redact: bool = True) -> str:
     data = config.model_dump(mode="json", exclude_defaults=True)
     if redact:
         for camera in data["cameras"]:
-            camera["source"] = redact_source(camera["source"])
+            redact_camera(camera)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)

@@ -19,11 +19,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.config.edit import (
+    SOURCE_FIELDS,
     ConfigRejected,
     as_json,
     config_hash,
     issue,
     merge_patch,
+    redact_camera,
     redact_source,
     to_yaml,
     validate_config,
@@ -115,9 +117,10 @@ class LiveConfig:
 
         def edit(data: dict[str, Any]) -> None:
             index = _index(data["cameras"], camera_id, "camera")
-            new, stored = camera.model_dump(mode="json"), data["cameras"][index]["source"]
-            if new["source"] == redact_source(stored):  # sent back as GET showed it: keep the real password
-                new["source"] = stored
+            new, stored = camera.model_dump(mode="json"), data["cameras"][index]
+            for key in SOURCE_FIELDS:  # a URL sent back as GET showed it keeps the real password
+                if new.get(key) and stored.get(key) and new[key] == redact_source(stored[key]):
+                    new[key] = stored[key]
             data["cameras"][index] = new
 
         return self._change(actor, ("cameras", camera_id), edit, lambda cfg: _camera(cfg, camera_id))
@@ -243,5 +246,5 @@ def _dump(value: Any) -> Any:
         return None
     data = value.model_dump(mode="json")
     if isinstance(value, CameraConfig):
-        data["source"] = redact_source(data["source"])
+        redact_camera(data)
     return data

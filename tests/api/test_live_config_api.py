@@ -155,17 +155,25 @@ def test_zone_crud_is_audited_shown_in_config_and_survives_a_restart(
 def test_cameras_schedules_detector_and_roles(make_app: Any, samples_dir: Path) -> None:
     app: RunningApp = make_app(vtest_config(samples_dir))
     admin, operator, viewer = app.client("admin"), app.client("operator"), app.client("viewer")
-    extra = {"id": "side", "source": "rtsp://user:secret@127.0.0.1:9/cam", "open_timeout_s": 1}
+    extra = {
+        "id": "side",
+        "source": "rtsp://user:secret@127.0.0.1:9/sub",
+        "view_source": "rtsp://user:secret@127.0.0.1:9/main",
+        "open_timeout_s": 1,
+    }
     assert operator.post("/cameras", json=extra).status_code == 403
     created = admin.post("/cameras", json=extra)
     assert created.status_code == 201, created.text
-    assert created.json()["config"]["source"] == "rtsp://user:***@127.0.0.1:9/cam"  # no password to readers
+    shown = created.json()["config"]
+    assert shown["source"] == "rtsp://user:***@127.0.0.1:9/sub"  # no password to readers, in either stream role
+    assert shown["view_source"] == "rtsp://user:***@127.0.0.1:9/main"
     assert "secret" not in viewer.get("/config").text
     # A camera sent back as it was read (password shown as ***) keeps its real password.
     renamed = {**created.json()["config"], "name": "Side gate"}
     assert admin.put("/cameras/side", json=renamed).status_code == 200
     stored = next(c for c in app.service.live.config.cameras if c.id == "side")
-    assert stored.source == extra["source"] and stored.name == "Side gate"
+    assert stored.source == extra["source"] and stored.view_source == extra["view_source"]
+    assert stored.name == "Side gate"
     listed = {c["id"]: c for c in viewer.get("/cameras").json()}
     assert set(listed) == {"gate", "side"} and listed["side"]["state"] in {"connecting", "reconnecting"}
     wait_until(lambda: viewer.get("/cameras/gate").json()["frames_in"] > 0, 10.0, "frames on the gate camera")

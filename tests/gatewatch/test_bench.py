@@ -10,18 +10,58 @@ from pathlib import Path
 import pytest
 
 from gatewatch.bench import processes as bench_processes
-from gatewatch.bench.probe import rss_summary
+from gatewatch.bench.probe import heap_growth, rss_summary
 from gatewatch.bench.report import (
     REQUIRED_KEYS,
+    choose_split,
     estimate_streams,
     held,
     largest_held,
+    limit_ratio,
+    limit_streams,
     next_streams,
     overhead_share,
     trial_row,
 )
 from gatewatch.bench.sources import EncodeParams, prepare_source, probe
 from tests.assets import REPO
+
+
+@pytest.mark.unit
+def test_limit_streams_is_cores_over_bare_decode_and_cheapest_inference_per_stream() -> None:
+    # 25 fps x 2 ms decode + 5 det/s x 10 ms inference = 0.1 cores a stream: 2 cores carry 20.
+    assert limit_streams(2, 25.0, 0.002, 5.0, 0.010) == pytest.approx(20.0)
+    assert limit_ratio(18, 20.0) == pytest.approx(0.9)
+    assert limit_ratio(0, 20.0) == 0.0
+    assert limit_streams(2, 25.0, 0.0, 5.0, 0.0) is None and limit_ratio(3, None) is None
+
+
+@pytest.mark.unit
+def test_detector_split_comes_from_the_cheapest_measured_thread_count_unless_given() -> None:
+    measured = {"2": {"infer_cpu_s_per_inference": 0.018}, "1": {"infer_cpu_s_per_inference": 0.016}}
+    auto = choose_split(2, measured, None, None)
+    assert (auto["threads"], auto["workers"], auto["chosen"]) == (1, 2, "ceilings") and "16.0 ms" in auto["why"]
+    costly_one = {"2": {"infer_cpu_s_per_inference": 0.010}, "1": {"infer_cpu_s_per_inference": 0.016}}
+    costly = choose_split(4, costly_one, None, None)
+    assert (costly["threads"], costly["workers"]) == (2, 2)
+    assert choose_split(2, measured, 2, None) == {"threads": 2, "workers": 1, "chosen": "options"}
+
+
+@pytest.mark.unit
+def test_heap_growth_names_the_line_that_grew() -> None:
+    import tracemalloc
+
+    tracemalloc.start(1)
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [bytearray(1024) for _ in range(200)]  # ~200 KB allocated on this line
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    growth = heap_growth(before, after)
+    assert len(kept) == 200 and growth["growth_mb"] > 0.15
+    top = growth["top"][0]
+    assert "test_bench.py" in top["where"] and top["size_diff_kb"] > 190 and top["count_diff"] >= 200
 
 
 @pytest.mark.unit
@@ -116,3 +156,25 @@ def test_bench_cli_smoke_run(tmp_path: Path) -> None:
     assert 50 < result["peak_rss_mb"] < 4000
     assert {"start", "end", "slope_mb_per_min"} <= result["rss_mb"].keys()
     assert len(result["machine"]["load_average"]) == 3 and result["machine"]["cores"] >= 1
+
+
+@pytest.mark.slow
+def test_bench_substream_profile_runs_over_rtsp(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    argv = [sys.executable, "-m", "gatewatch.cli", "bench", "--profile", "substream", "--streams", "2",
+            "--duration", "5", "--warmup", "2", "--no-peer", "--clips", "vtest.avi", "--source-seconds", "10",
+            "--json", str(out)]  # fmt: skip
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["profile"] == "substream" and result["encode"]["width"] == 640 and result["encode"]["fps"] == 10
+    trial = result["trials"][0]["trial"]
+    assert trial["spec"]["sources"][0].startswith("rtsp://") and "/sub0" in trial["spec"]["sources"][0]
+    assert "/main0" in trial["spec"]["view_sources"][0]
+    # 10 fps sub-streams, never the 25 fps main stream: about 2 x 10 x 5 frames decoded in the window.
+    assert 50 <= trial["decoded_frames"] <= 130
+    assert 0 < result["latency_p95_s"] < 30 and result["rtsp_server_cpu_cores"] >= 0
+    held_streams = result["streams"] if result["held"] else 0  # a loaded machine may not hold 2
+    assert result["limit_streams"] > 0
+    assert result["limit_ratio"] == pytest.approx(held_streams / result["limit_streams"], abs=0.01)
+    assert "1" in result["ceilings"]["inference"]["yolox_nano"]["by_threads"]

@@ -9,6 +9,7 @@ from typing import Literal
 from gatewatch.vision.detector import ultralytics, yolox
 from gatewatch.vision.detector.adapter import Adapter
 from gatewatch.vision.detector.detector import OnnxDetector
+from gatewatch.vision.detector.dynamic_batch import dynamic_batch_model, onnx_available
 from gatewatch.vision.detector.errors import ModelError
 from gatewatch.vision.detector.session import ModelIO, create_session, describe, format_shape
 
@@ -29,15 +30,23 @@ def build_detector(
     threads: int,
     device: str = "cpu",
     name: str | None = None,
+    batch: bool = False,
 ) -> OnnxDetector:
     """A ready detector; ``input_size`` is (width, height), ``name`` defaults to the file's stem.
 
-    Raises ModelError when the file is not ONNX, its layout is not ``format``'s, or it disagrees with
-    the given input size or class names.
+    ``batch``: run a batch-1 export with a dynamic batch (see ``dynamic_batch``), one ``session.run`` per
+    scheduler round. Raises ModelError when that cannot be done, when the file is not ONNX, its layout is
+    not ``format``'s, or it disagrees with the given input size or class names.
     """
     if format not in ADAPTERS:
         raise ValueError(f"unknown model format {format!r}: expected one of {', '.join(ADAPTERS)}")
-    session = create_session(path, threads, device)
+    graph = None
+    if batch:
+        graph = dynamic_batch_model(path)
+        if graph is None:
+            reason = "install the onnx package" if not onnx_available() else "its Reshape shapes are not fixable"
+            raise ModelError(f"{path}: cannot run it with a dynamic batch ({reason}); set detector.batch: false")
+    session = create_session(path, threads, device, graph)
     io = describe(session, path)
     size = _input_size(io, input_size)
     adapter = ADAPTERS[format](io, size, class_names)

@@ -60,8 +60,12 @@ def _providers(device: str) -> list[str]:
     raise ModelError(f"unknown device {device!r}: expected 'cpu' or 'cuda'")
 
 
-def create_session(path: Path, threads: int, device: str = "cpu") -> ort.InferenceSession:
-    """Open ``path`` with explicit threading: cameras share the cores, so ORT must not size its own pools."""
+def create_session(path: Path, threads: int, device: str = "cpu", model: bytes | None = None) -> ort.InferenceSession:
+    """Open ``path`` with explicit threading: cameras share the cores, so ORT must not size its own pools.
+
+    ``model``: the serialized graph to run instead of the file's (a dynamic-batch version of it);
+    ``path`` still names it in errors.
+    """
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     providers = _providers(device)
@@ -76,7 +80,8 @@ def create_session(path: Path, threads: int, device: str = "cpu") -> ort.Inferen
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+        source = model if model is not None else str(path)
+        return ort.InferenceSession(source, sess_options=options, providers=providers)
     except _NOT_ONNX as exc:
         raise ModelError(f"{path} is not a valid ONNX model: {exc}") from exc
     except Exception as exc:  # ort raises bare Exception subclasses (Fail, NotImplemented, EPFail, ...)

@@ -75,6 +75,10 @@ class Tile {
     this.el.dataset.state = state;
     this.badge.title = camera.last_error || "";  // why it is reconnecting or offline, on hover
     this.fps.textContent = state === "running" && camera.fps ? `${camera.fps.toFixed(1)} fps` : "";
+    // A camera with a view stream is analysed (and shown here) on its sub-stream: say where the full picture is.
+    const view = camera.config?.view_source;
+    this.fps.dataset.role = view ? "detect" : "";
+    this.fps.title = view ? t("grid.detect_stream", { url: view }) : "";
     const types = activeTypes(camera);
     this.el.classList.toggle("alarm-weapon", types.has("weapon"));
     this.el.classList.toggle("alarm-crowding", !types.has("weapon") && types.has("crowding"));

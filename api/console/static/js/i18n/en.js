@@ -28,6 +28,7 @@ export default {
   "grid.zone_count": "{zone}: {count}",
   "grid.active": "{count} active",
   "grid.no_frame": "no frame yet",
+  "grid.detect_stream": "Analysed on the detect sub-stream; main stream: {url}",
   "feed.title": "Alarms",
   "feed.empty": "No alarms match the filters.",
   "feed.all_cameras": "All cameras",

@@ -28,6 +28,7 @@ export default {
   "grid.zone_count": "{zone}：{count}",
   "grid.active": "{count} 个报警中",
   "grid.no_frame": "暂无画面",
+  "grid.detect_stream": "在检测子码流上分析；主码流：{url}",
   "feed.title": "报警",
   "feed.empty": "没有符合筛选条件的报警。",
   "feed.all_cameras": "全部摄像头",
