@@ -30,6 +30,7 @@ from gatewatch.store import EventStore
 from gatewatch.store.health import StoreHealth
 from gatewatch.store.record_writer import RecordWriter
 from gatewatch.store.recovery import end_interrupted_events
+from gatewatch.store.watch import RecordWatch
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.camera_types import StateChange
 from gatewatch.streams.runtime import Applied, Runtime
@@ -79,6 +80,9 @@ class Service:
             poll_interval_s=settings.webhook_poll_interval_s,
             concurrency=settings.webhook_concurrency,
         )
+        # Records stored by other processes on the same database (API replicas, camera nodes) wake this
+        # process's SSE streams and webhook worker too; MQTT is published only by the process that stored.
+        self.watch = RecordWatch(self.store, self._wake_readers)
         self.mqtt = MqttBridge(settings) if settings.mqtt_host is not None else None
         if self.mqtt is not None:
             self.store.add_listener(self.mqtt.publish)
@@ -125,6 +129,7 @@ class Service:
         DELIVERIES.bind("webhook", lambda: (self.webhooks.attempts_total, self.webhooks.failed_attempts_total))
         self.webhooks.start()
         self.writer.start()
+        self.watch.start()
         try:
             if self.mqtt is not None:
                 mqtt = self.mqtt
@@ -140,6 +145,7 @@ class Service:
             self.runtime.start()
         except BaseException:
             # A failed start must not leave delivery threads behind (the lifespan never reaches stop()).
+            self.watch.stop()
             self.writer.stop()
             self.webhooks.stop()
             if self.mqtt is not None:
@@ -155,6 +161,7 @@ class Service:
         if not self.runtime.stop():
             log.warning("a camera thread did not end within its timeouts")
         self.writer.stop()  # the cameras' end records are in: one last try for any still held
+        self.watch.stop()
         self.webhooks.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
@@ -199,6 +206,10 @@ class Service:
         except Exception:  # the event matters more than its picture: it is stored without one
             log.exception("could not write snapshot %s", path)
             path.unlink(missing_ok=True)  # a disk that filled up mid-write leaves a truncated JPEG
+
+    def _wake_readers(self) -> None:
+        self.broadcaster.wake_all()
+        self.webhooks.wake()
 
     def _on_state(self, change: StateChange) -> None:
         if self.mqtt is not None:
