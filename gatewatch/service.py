@@ -139,7 +139,7 @@ class Service:
             if spilled:
                 log.warning("%d event record(s) from the spill file %s", spilled, self.settings.store_spill_path)
             # After delivery starts: the end records go out too.
-            interrupted = end_interrupted_events(self.store, self.writer.append)
+            interrupted = end_interrupted_events(self.store, self.writer.append, cameras=self._owned_cameras())
             if interrupted:
                 log.warning("ended %d event(s) left open by a previous process", len(interrupted))
             self.runtime.start()
@@ -206,6 +206,12 @@ class Service:
         except Exception:  # the event matters more than its picture: it is stored without one
             log.exception("could not write snapshot %s", path)
             path.unlink(missing_ok=True)  # a disk that filled up mid-write leaves a truncated JPEG
+
+    def _owned_cameras(self) -> list[str] | None:
+        """Whose open events a start may end: all on SQLite (one process), this config's on a shared database."""
+        if self.store.engine.dialect.name == "sqlite":
+            return None  # also ends the events of cameras removed from the config while it was down
+        return [camera.id for camera in self.live.config.cameras]
 
     def _wake_readers(self) -> None:
         self.broadcaster.wake_all()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gatewatch.store import EventStore, StoredRecord, StoreError
+from gatewatch.store.recovery import end_interrupted_events
 from tests.event_records import end_record, new_record
 
 
@@ -141,3 +142,13 @@ def test_postgresql_writers_in_two_processes_commit_seqs_in_order(postgres_url: 
     assert seen == stored  # every record seen by the tailing reader, once, in order
     for s in [*writers, reader]:
         s.close()
+
+
+def test_a_starting_process_ends_only_its_own_cameras_open_events(store: EventStore) -> None:
+    """On a shared database another process's cameras are live: their events are not 'interrupted'."""
+    store.append(new_record("mine", camera="gate1"))
+    store.append(new_record("theirs", camera="gate2"))
+    assert end_interrupted_events(store, cameras=["gate1"]) == ["mine"]
+    assert store.get_event("mine").event.lifecycle == "end"
+    assert store.get_event("theirs").event.lifecycle == "new"
+    assert end_interrupted_events(store) == ["theirs"]  # no scope: every open event (one process, SQLite)
