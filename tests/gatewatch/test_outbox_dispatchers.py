@@ -1,8 +1,9 @@
-"""Two webhook dispatchers draining one outbox on a real PostgreSQL, to real signature-checking receivers.
+"""Two webhook dispatchers draining one outbox (PostgreSQL, or one SQLite file), to real receivers.
 
 Each dispatcher has its own EventStore (its own engine and connections), as two processes would; the
-claim is ``FOR UPDATE SKIP LOCKED`` plus a lease, and only each subscriber's oldest pending record is
-ever claimed, so a receiver gets every record once, in seq order, whichever dispatcher sends it.
+claim is ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, SQLite's write lock taken before the read on SQLite,
+plus a lease, and only each subscriber's oldest pending record is ever claimed, so a receiver gets
+every record once, in seq order, whichever dispatcher sends it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from gatewatch.delivery import OutboxWorker, RetryPolicy
 from gatewatch.store import EventStore
@@ -25,17 +29,25 @@ def _refuse_every_seventh_once(msg_id: str, nth: int) -> int:
     return 503 if int(msg_id.removeprefix("msg_")) % 7 == 0 and nth == 1 else 204
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":  # two processes on one SQLite file
+        return f"sqlite:///{tmp_path / 'gatewatch.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 def test_two_dispatchers_deliver_each_record_once_in_order(
-    postgres_url: str, webhook_receiver: Callable[[Receiver], str]
+    database_url: str, webhook_receiver: Callable[[Receiver], str]
 ) -> None:
-    writer = EventStore(postgres_url)
+    writer = EventStore(database_url)
     receivers = []
     for _ in range(SUBSCRIBERS):
         sub = writer.subscriptions.create("http://127.0.0.1:1/placeholder")
         receiver = Receiver(sub.secret, _refuse_every_seventh_once)
         writer.subscriptions.update(sub.id, url=webhook_receiver(receiver))
         receivers.append(receiver)
-    stores = [EventStore(postgres_url) for _ in range(2)]
+    stores = [EventStore(database_url) for _ in range(2)]
     workers = [OutboxWorker(s, policy=FAST, poll_interval_s=0.02, timeout_s=5.0, concurrency=2) for s in stores]
     for worker in workers:
         worker.start()
