@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.tables import RECORD_ONCE, Base
@@ -54,6 +55,13 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         Base.metadata.create_all(connection)
         # Databases made before records were written once: create_all adds no index to an existing table.
-        RECORD_ONCE.create(connection, checkfirst=True)
+        try:
+            RECORD_ONCE.create(connection, checkfirst=True)
+        except IntegrityError as exc:
+            raise StoreError(
+                f"{engine.url.render_as_string(hide_password=True)}: event_records holds the same record twice "
+                "(same event_id, name and at), written before records were stored once; keep the row with "
+                "the lowest seq of each and delete the others, then start again"
+            ) from exc
     # expire_on_commit=False: rows read in a session stay readable after it closes.
     return sessionmaker(engine, expire_on_commit=False)

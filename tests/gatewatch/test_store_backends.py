@@ -98,6 +98,19 @@ def test_an_existing_sqlite_file_gets_the_once_index(tmp_path: Path) -> None:
     store.close()
 
 
+def test_an_old_sqlite_file_with_a_record_twice_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    store = EventStore(f"sqlite:///{path}")
+    store.append(new_record("e4"))
+    store.close()
+    with sqlite3.connect(path) as db:  # as a retried write could leave it before records were stored once
+        db.execute("DROP INDEX ux_event_records_once")
+        db.execute("INSERT INTO event_records (event_id, kind, name, at, payload) SELECT event_id, kind, name, at, "
+                   "payload FROM event_records")  # fmt: skip
+    with pytest.raises(StoreError, match=r"old\.db: event_records holds the same record twice.*lowest seq"):
+        EventStore(f"sqlite:///{path}")
+
+
 def test_an_unsupported_database_is_refused_with_the_expected_form() -> None:
     with pytest.raises(StoreError, match=r"mysql://gw:\*\*\*@db/gw.*postgresql\+psycopg://"):
         EventStore("mysql://gw:secret@db/gw")
