@@ -34,7 +34,7 @@ from gatewatch.store.types import (
     OperatorState,
     StoredRecord,
 )
-from gatewatch.vision.errors import InvalidValue
+from gatewatch.vision.errors import GatewatchError, InvalidValue
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ TRANSITIONS: dict[OperatorState, frozenset[Action]] = {
 MAX_PAGE = 500
 
 
-class _StoredAlready(Exception):
-    """Raised inside a write transaction to roll it back: its record is in the store already."""
+class _StoredAlready(GatewatchError):
+    """Raised inside a write transaction to roll it back: its record is in the store already (never escapes)."""
 
 
 def _now() -> dt.datetime:
