@@ -11,12 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GATEWATCH_DATA_DIR=/data
 
 WORKDIR /app
-# Dependencies first so code edits do not reinstall onnxruntime/opencv/av.
+# Dependencies first so code edits do not reinstall onnxruntime/opencv/av. With the postgres extra, so the
+# image also runs against PostgreSQL (GATEWATCH_DATABASE_URL=postgresql+psycopg://...).
 COPY pyproject.toml setup.py README.md ./
 RUN mkdir -p gatewatch vision streams api models sample_videos \
  && touch gatewatch/__init__.py vision/__init__.py streams/__init__.py api/__init__.py \
           models/__init__.py sample_videos/__init__.py \
- && pip install --no-cache-dir -e . \
+ && pip install --no-cache-dir -e ".[postgres]" \
  && rm -rf gatewatch vision streams api models sample_videos
 COPY gatewatch ./gatewatch
 COPY vision ./vision

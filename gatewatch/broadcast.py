@@ -57,6 +57,10 @@ class Broadcaster:
 
     def publish(self, _record: StoredRecord) -> None:
         """Store listener (runs in the writing thread): wake every client; never blocks."""
+        self.wake_all()
+
+    def wake_all(self) -> None:
+        """Wake every client (a record was committed, here or by another process); never blocks."""
         with self._lock:
             subscribers = list(self._subscribers)
         for subscription in subscribers:

@@ -31,6 +31,7 @@ from gatewatch.store.db import private_dir
 from gatewatch.store.health import StoreHealth
 from gatewatch.store.record_writer import RecordWriter
 from gatewatch.store.recovery import end_interrupted_events
+from gatewatch.store.watch import RecordWatch
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.camera_types import StateChange
 from gatewatch.streams.runtime import Applied, Runtime
@@ -82,6 +83,9 @@ class Service:
             concurrency=settings.webhook_concurrency,
             allow_private_targets=settings.webhook_allow_private_targets,
         )
+        # Records stored by other processes on the same database (API replicas, camera nodes) wake this
+        # process's SSE streams and webhook worker too; MQTT is published only by the process that stored.
+        self.watch = RecordWatch(self.store, self._wake_readers)
         self.mqtt = MqttBridge(settings) if settings.mqtt_host is not None else None
         if self.mqtt is not None:
             self.store.add_listener(self.mqtt.publish)
@@ -128,6 +132,7 @@ class Service:
         DELIVERIES.bind("webhook", lambda: (self.webhooks.attempts_total, self.webhooks.failed_attempts_total))
         self.webhooks.start()
         self.writer.start()
+        self.watch.start()
         try:
             if self.mqtt is not None:
                 mqtt = self.mqtt
@@ -137,12 +142,13 @@ class Service:
             if spilled:
                 log.warning("%d event record(s) from the spill file %s", spilled, self.settings.store_spill_path)
             # After delivery starts: the end records go out too.
-            interrupted = end_interrupted_events(self.store, self.writer.append)
+            interrupted = end_interrupted_events(self.store, self.writer.append, cameras=self._owned_cameras())
             if interrupted:
                 log.warning("ended %d event(s) left open by a previous process", len(interrupted))
             self.runtime.start()
         except BaseException:
             # A failed start must not leave delivery threads behind (the lifespan never reaches stop()).
+            self.watch.stop()
             self.writer.stop()
             self.webhooks.stop()
             if self.mqtt is not None:
@@ -158,6 +164,7 @@ class Service:
         if not self.runtime.stop():
             log.warning("a camera thread did not end within its timeouts")
         self.writer.stop()  # the cameras' end records are in: one last try for any still held
+        self.watch.stop()
         self.webhooks.stop()
         if self.mqtt is not None:
             self.mqtt.stop()
@@ -202,6 +209,16 @@ class Service:
         except Exception:  # the event matters more than its picture: it is stored without one
             log.exception("could not write snapshot %s", path)
             path.unlink(missing_ok=True)  # a disk that filled up mid-write leaves a truncated JPEG
+
+    def _owned_cameras(self) -> list[str] | None:
+        """Whose open events a start may end: all on SQLite (one process), this config's on a shared database."""
+        if self.store.engine.dialect.name == "sqlite":
+            return None  # also ends the events of cameras removed from the config while it was down
+        return [camera.id for camera in self.live.config.cameras]
+
+    def _wake_readers(self) -> None:
+        self.broadcaster.wake_all()
+        self.webhooks.wake()
 
     def _on_state(self, change: StateChange) -> None:
         if self.mqtt is not None:

@@ -14,6 +14,7 @@ from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detector import Detector
 from tests.assets import REPO
 from tests.mqtt_broker import Broker
+from tests.postgres_server import PostgresServer
 from tests.rtsp_server import RtspServer, prepare_clip
 from tests.webhook_receiver import Receiver, serve_receivers
 
@@ -75,3 +76,18 @@ def mqtt_broker(tmp_path: Path) -> Iterator[Broker]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL per test session (started on first use; scripts/test installs it)."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """SQLAlchemy URL of a new, empty database on the session's PostgreSQL server."""
+    return postgres_server.create_database()

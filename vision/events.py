@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import datetime as dt
+import hashlib
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +21,17 @@ def _material(state: RuleState) -> tuple[Any, ...]:
         sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in state.detail.items() if not isinstance(v, float))
     )
     return state.track_ids, facts
+
+
+def event_id(camera: str, zone: str, type: EventType, started_at: dt.datetime) -> str:
+    """The id of the event that ``type``'s rule in ``zone`` of ``camera`` started at ``started_at`` (UTC).
+
+    Derived, not random: the same event gets the same id however often it is computed (a retried
+    write, a replayed clip, a camera restarted on another machine), so the store keeps it once.
+    32 hex digits, like the uuid4 hex it replaces.
+    """
+    key = "\x1f".join((camera, zone, type, started_at.astimezone(dt.UTC).isoformat()))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class EventLifecycle:
@@ -100,7 +112,7 @@ class EventLifecycle:
             return None
         self._suppressing = False
         self._active = EventRecord(
-            id=uuid.uuid4().hex,
+            id=event_id(self.camera, self.zone, self.type, meta.wall),
             type=self.type,
             lifecycle="new",
             camera=self.camera,

@@ -98,6 +98,10 @@ class OutboxWorker:
             self._thread.join(timeout_s)
         self._client.close()
 
+    def wake(self) -> None:
+        """Look for due deliveries now (a record was committed by another process on the same database)."""
+        self._wake.set()
+
     def _run(self) -> None:
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook-send") as pool:
             while not self._stopping.is_set():

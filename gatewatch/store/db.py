@@ -7,13 +7,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatewatch.store.tables import Base
+from gatewatch.store.tables import RECORD_ONCE, Base
+from gatewatch.store.types import StoreError
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SCHEMA_LOCK = 0x6761_7465_0001  # PostgreSQL advisory lock keys of this application ("gate" + n)
+RECORDS_LOCK = 0x6761_7465_0002
+BACKENDS = ("sqlite", "postgresql")  # the store's ON CONFLICT and locking are written for these two
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -49,7 +54,13 @@ def _private_file(path: Path) -> None:
 def make_engine(url: str) -> Engine:
     """Engine for ``url``; a SQLite file and its folder are created private, and the pragmas set per connection."""
     parsed = make_url(url)
-    engine = create_engine(parsed)
+    if parsed.get_backend_name() not in BACKENDS:
+        raise StoreError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r}: expected sqlite:///<file> "
+            "or postgresql+psycopg://<user>@<host>/<database>"
+        )
+    # pool_pre_ping: a PostgreSQL connection cut by a server restart or failover is replaced, not handed out.
+    engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() == "postgresql")
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             private_dir(Path(parsed.database).parent)
@@ -60,6 +71,18 @@ def make_engine(url: str) -> Engine:
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """Session factory on ``engine``, with the tables created when missing."""
-    Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # replicas starting together must not both create a table
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        Base.metadata.create_all(connection)
+        # Databases made before records were written once: create_all adds no index to an existing table.
+        try:
+            RECORD_ONCE.create(connection, checkfirst=True)
+        except IntegrityError as exc:
+            raise StoreError(
+                f"{engine.url.render_as_string(hide_password=True)}: event_records holds the same record twice "
+                "(same event_id, name and at), written before records were stored once; keep the row with "
+                "the lowest seq of each and delete the others, then start again"
+            ) from exc
     # expire_on_commit=False: rows read in a session stay readable after it closes.
     return sessionmaker(engine, expire_on_commit=False)

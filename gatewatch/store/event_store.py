@@ -15,6 +15,7 @@ from gatewatch.store.convert import action_view, event_view, stored_record
 from gatewatch.store.cursor import decode_cursor, encode_cursor
 from gatewatch.store.db import make_engine, make_sessions
 from gatewatch.store.outbox import Outbox
+from gatewatch.store.sequence import create_once, insert_once, serialise_writers, signal_commit
 from gatewatch.store.subscriptions import Subscriptions
 from gatewatch.store.tables import (
     EventRecordRow,
@@ -33,7 +34,7 @@ from gatewatch.store.types import (
     OperatorState,
     StoredRecord,
 )
-from gatewatch.vision.errors import InvalidValue
+from gatewatch.vision.errors import GatewatchError, InvalidValue
 from gatewatch.vision.types import EventRecord
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ TRANSITIONS: dict[OperatorState, frozenset[Action]] = {
 MAX_PAGE = 500
 
 
+class _StoredAlready(GatewatchError):
+    """Raised inside a write transaction to roll it back: its record is in the store already (never escapes)."""
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -57,8 +62,9 @@ def _now() -> dt.datetime:
 class EventStore:
     """Thread-safe: every call opens its own session; writes are serialised so ``seq`` commits in order.
 
-    Serialising writes in-process keeps SSE readers that resume from a seq from skipping a record whose
-    lower seq committed after a higher one (SQLite serialises writers anyway; PostgreSQL would not).
+    Serialising writes keeps SSE readers that resume from a seq from skipping a record whose lower seq
+    committed after a higher one: a lock in this process, and across processes SQLite's single writer
+    or, on PostgreSQL, an advisory lock (see gatewatch.store.sequence).
     """
 
     def __init__(self, database_url: str) -> None:
@@ -81,22 +87,43 @@ class EventStore:
         self._listeners.append(listener)
 
     def append(self, record: EventRecord) -> int:
-        """Store one lifecycle record and its outbox rows in one transaction; returns its seq."""
+        """Store one lifecycle record and its outbox rows in one transaction; returns its seq.
+
+        Idempotent: a record stored already (same event id, lifecycle and time; a retried or replayed
+        write) changes nothing, reaches no listener and its stored seq is returned.
+        """
         payload = {"event": record.to_json()}
-        with self._write_lock, self.sessions.begin() as session:
-            row = session.get(EventRow, record.id)
-            if row is None:
-                row = EventRow(id=record.id, operator_state="open", last_seq=0)
-                session.add(row)
-            row.type, row.camera, row.zone = record.type, record.camera, record.zone
-            row.lifecycle = record.lifecycle
-            row.started_at, row.ended_at = record.started_at, record.ended_at
-            row.confidence, row.snapshot = record.confidence, record.snapshot
-            row.thresholds, row.schedule_window = record.thresholds, record.schedule_window
-            row.latest = payload["event"]
-            stored = self._add_record(session, row, "lifecycle", record.lifecycle, record.at, payload)
+        try:
+            with self._write_lock, self.sessions.begin() as session:
+                serialise_writers(session)
+                columns = {
+                    "type": record.type,
+                    "camera": record.camera,
+                    "zone": record.zone,
+                    "lifecycle": record.lifecycle,
+                    "started_at": record.started_at,
+                    "ended_at": record.ended_at,
+                    "confidence": record.confidence,
+                    "snapshot": record.snapshot,
+                    "thresholds": record.thresholds,
+                    "schedule_window": record.schedule_window,
+                    "latest": payload["event"],
+                }
+                row = create_once(session, record.id, columns)
+                for name, value in columns.items():  # the state of the latest record (if this one is new)
+                    setattr(row, name, value)
+                stored = self._add_record(session, row, "lifecycle", record.lifecycle, record.at, payload)
+        except _StoredAlready:  # the transaction is rolled back: the event row keeps its newer state
+            return self._seq_of(record.id, record.lifecycle, record.at)
         self._notify(stored)
         return stored.seq
+
+    def _seq_of(self, event_id: str, name: str, at: dt.datetime) -> int:
+        query = select(EventRecordRow.seq).where(
+            EventRecordRow.event_id == event_id, EventRecordRow.name == name, EventRecordRow.at == at
+        )
+        with self.sessions() as session:
+            return session.execute(query).scalar_one()
 
     def act(self, event_id: str, action: Action, actor: str, note: str | None = None) -> StoredRecord:
         """Apply an operator action; it is also appended as a record, so it travels the alarm's channels."""
@@ -104,6 +131,7 @@ class EventStore:
             raise InvalidValue(f"unknown action {action!r}; expected one of {sorted(TRANSITIONS['open'])}")
         at = _now()
         with self._write_lock, self.sessions.begin() as session:
+            serialise_writers(session)
             row = session.get(EventRow, event_id)
             if row is None:
                 raise EventNotFound(f"no event {event_id!r}")
@@ -125,10 +153,13 @@ class EventStore:
         # Write the event row first: no relationship() links the tables, so the unit of work would not
         # order the INSERTs by their foreign key (it falls back to the mapped classes' names).
         session.flush()
-        row = EventRecordRow(event_id=event.id, kind=kind, name=name, at=at, payload=payload)
-        session.add(row)
-        session.flush()  # assigns seq
-        event.last_seq = row.seq
+        values = {"event_id": event.id, "kind": kind, "name": name, "at": at, "payload": payload}
+        seq = insert_once(session, values)
+        if seq is None:
+            raise _StoredAlready
+        row = EventRecordRow(seq=seq, **values)  # not added: the row is in; this only carries its values
+        event.last_seq = seq
+        signal_commit(session, seq)
         now = _now()
         for sub in session.scalars(select(SubscriptionRow).where(SubscriptionRow.active.is_(True))):
             if sub.event_types is None or event.type in sub.event_types:

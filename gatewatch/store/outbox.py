@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.convert import stored_record
+from gatewatch.store.sequence import lock_sqlite_for_write
 from gatewatch.store.tables import EventRecordRow, EventRow, OutboxRow, SubscriptionRow
 from gatewatch.store.types import DeliveryState, DeliveryView, StoredRecord
 
@@ -36,7 +37,7 @@ class Outbox:
         until it is delivered or given up. Subscriptions are served side by side.
         The attempt is counted and the row pushed ``lease`` ahead before sending: a process that dies
         mid-send leaves it to be retried after the lease (at least once, never lost), and another
-        worker does not take it meanwhile (SKIP LOCKED on PostgreSQL; SQLite serialises writers).
+        worker does not take it meanwhile (SKIP LOCKED on PostgreSQL; SQLite: its write lock, taken first).
         """
         heads = (
             select(OutboxRow.subscription_id, func.min(OutboxRow.seq).label("seq"))
@@ -56,6 +57,7 @@ class Outbox:
             .with_for_update(of=OutboxRow, skip_locked=True)
         )
         with self._sessions.begin() as session:
+            lock_sqlite_for_write(session)  # SQLite's stand-in for SKIP LOCKED: one claim at a time
             claimed = []
             for row, sub, record, event_type in session.execute(query):
                 row.attempts += 1

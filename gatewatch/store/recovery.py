@@ -9,7 +9,7 @@ record is not ``end`` gets an end record with reason ``interrupted``, ended at i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -21,14 +21,24 @@ from gatewatch.vision.types import EventRecord
 END_REASON = "interrupted"
 
 
-def end_interrupted_events(store: EventStore, append: Callable[[EventRecord], object] | None = None) -> list[str]:
+def end_interrupted_events(
+    store: EventStore,
+    append: Callable[[EventRecord], object] | None = None,
+    *,
+    cameras: Collection[str] | None = None,
+) -> list[str]:
     """Append an end record to every event left open; returns their ids. Call before the pipeline starts.
 
     ``append`` writes each record (the service's RecordWriter, which holds it if the store fails).
+    ``cameras``: only those cameras' events. On a database shared by several processes (PostgreSQL) a
+    starting process must end only the events of the cameras it runs: the others' are still live.
     """
     append = append or store.append
+    query = select(EventRow).where(EventRow.lifecycle != "end")
+    if cameras is not None:
+        query = query.where(EventRow.camera.in_(list(cameras)))
     with store.sessions() as session:
-        latest = [row.latest for row in session.scalars(select(EventRow).where(EventRow.lifecycle != "end"))]
+        latest = [row.latest for row in session.scalars(query)]
     for event in latest:
         append(_end_record(event))
     return [event["id"] for event in latest]

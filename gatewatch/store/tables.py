@@ -85,6 +85,13 @@ class EventRecordRow(Base):
     payload: Mapped[dict[str, Any]]  # {"event": {...}} plus {"action": {...}} for actions
 
 
+# A record is stored once: a retried or replayed write of the same event's record (same lifecycle name, same
+# time) hits this index and is skipped (INSERT ... ON CONFLICT DO NOTHING), on SQLite and PostgreSQL alike.
+RECORD_ONCE = Index(
+    "ux_event_records_once", EventRecordRow.event_id, EventRecordRow.name, EventRecordRow.at, unique=True
+)
+
+
 class OperatorActionRow(Base):
     __tablename__ = "operator_actions"
 

@@ -6,7 +6,7 @@ import pytest
 
 from gatewatch.vision.analytics_config import CrowdingRuleConfig
 from gatewatch.vision.detections import Detections
-from gatewatch.vision.events import EventLifecycle
+from gatewatch.vision.events import EventLifecycle, event_id
 from gatewatch.vision.rules.base import RuleState
 from gatewatch.vision.rules.crowding import CrowdingRule
 from gatewatch.vision.types import EventRecord, FrameMeta
@@ -50,6 +50,27 @@ def test_new_update_end_share_one_id_and_carry_the_required_fields() -> None:
         )  # fmt: skip
         assert r.to_json()["id"] == r.id
     assert lc.active is None
+
+
+def test_event_id_is_derived_from_camera_zone_rule_and_start_time() -> None:
+    """A replayed run, or a camera restarted on another machine, names the same event the same way."""
+    states = [QUIET, firing(), firing(), QUIET]
+    first = run(EventLifecycle("cam1", "gate", "loitering", cooldown_s=10), states)
+    again = run(EventLifecycle("cam1", "gate", "loitering", cooldown_s=10), states)
+    assert [r.id for r in first] == [r.id for r in again]
+    start = T0 + dt.timedelta(seconds=DT)
+    assert first[0].id == event_id("cam1", "gate", "loitering", start)
+    # The same instant written in another time zone is the same start time.
+    assert event_id("cam1", "gate", "loitering", start.astimezone(dt.timezone(dt.timedelta(hours=8)))) == first[0].id
+    others = {
+        event_id("cam2", "gate", "loitering", start),
+        event_id("cam1", "door", "loitering", start),
+        event_id("cam1", "gate", "crowding", start),
+        event_id("cam1", "gate", "loitering", start + dt.timedelta(microseconds=1)),
+    }
+    assert len(others) == 4 and first[0].id not in others
+    later = run(EventLifecycle("cam1", "gate", "loitering", cooldown_s=0), [*states, firing()])
+    assert len({r.id for r in later}) == 2  # a second event of the same rule gets its own id
 
 
 def test_updates_are_rate_limited_and_ignore_drifting_floats() -> None:
