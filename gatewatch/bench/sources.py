@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from gatewatch.assets.downloads import sha256_of
+from gatewatch.vision.errors import UserError
 
 CACHE_DIR = Path(".cache", "bench")  # in the current directory, as Settings.cache_dir's default
 # Clips that move (people walking, a bottle carried) at different sizes; stream i gets clip i mod 4.
@@ -85,7 +86,10 @@ def prepare_sources(
     """The ``clips`` found in ``samples_dir``, transcoded; at least one must exist."""
     present = [samples_dir / name for name in clips if (samples_dir / name).is_file()]
     if not present:
-        raise FileNotFoundError(f"none of the bench clips ({', '.join(clips)}) is in {samples_dir}")
+        raise UserError(
+            f"none of the bench clips ({', '.join(clips)}) is in {samples_dir}; "
+            "set GATEWATCH_SAMPLES_DIR to the folder that holds them"
+        )
     return [prepare_source(path, params, cache_dir) for path in present]
 
 

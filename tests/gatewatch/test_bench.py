@@ -23,7 +23,8 @@ from gatewatch.bench.report import (
     overhead_share,
     trial_row,
 )
-from gatewatch.bench.sources import EncodeParams, prepare_source, probe
+from gatewatch.bench.sources import EncodeParams, prepare_source, prepare_sources, probe
+from gatewatch.vision.errors import UserError
 from tests.assets import REPO
 
 
@@ -129,6 +130,12 @@ def test_sources_are_720p25_h264_and_cached(samples_dir: Path, tmp_path: Path) -
     mtime = out.stat().st_mtime_ns
     assert prepare_source(samples_dir / "vtest.avi", params, tmp_path) == out and out.stat().st_mtime_ns == mtime
     assert prepare_source(samples_dir / "vtest.avi", EncodeParams(max_seconds=1.0), tmp_path) != out
+
+
+@pytest.mark.unit
+def test_no_bench_clip_is_a_user_error_naming_the_folder_and_setting(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=rf"is in {tmp_path}; set GATEWATCH_SAMPLES_DIR"):
+        prepare_sources(tmp_path, cache_dir=tmp_path / "cache")
 
 
 @pytest.mark.unit
