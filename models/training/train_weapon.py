@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="splits.json written by models.training.prepare")
     parser.add_argument("--teacher", type=Path, required=True, help="yolox_nano.onnx (COCO weights to start from)")
     parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, log, weapon.onnx")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--size", type=int, default=416)
