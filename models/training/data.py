@@ -37,11 +37,16 @@ def read_weapon_boxes(label: Path | None, width: int, height: int) -> np.ndarray
     return np.concatenate([cxcywh[:, :2] - half, cxcywh[:, :2] + half], 1)
 
 
-def load_items(splits_json: Path, split: str, with_negatives: bool) -> list[Item]:
+def load_items(splits_json: Path, split: str, with_negatives: bool, negatives_repeat: int = 1) -> list[Item]:
+    """The split's images, then (``with_negatives``) the colour no-weapon clip frames ``negatives_repeat`` times.
+
+    Repeating the negatives is how the fine-tune sees the target domain (colour gate-like scenes) often
+    enough for the distillation to hold people's scores there, not only on the grey CCTV training frames.
+    """
     data = json.loads(splits_json.read_text())
     items = [Item(Path(s["image"]), Path(s["label"]) if s["label"] else None) for s in data["splits"][split]]
     if with_negatives:
-        items += [Item(Path(p), None) for p in data["negatives"]]
+        items += [Item(Path(p), None) for p in data["negatives"]] * negatives_repeat
     return items
 
 

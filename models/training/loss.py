@@ -141,3 +141,36 @@ def weapon_loss(
         "fg": float(num_fg),
     }
     return total, parts
+
+
+def branch_loss(
+    weapon: tuple[torch.Tensor, torch.Tensor, torch.Tensor], weapon_boxes: list[torch.Tensor], anchors: Anchors
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """YOLOX's loss for the separate weapon head: its objectness means "a weapon here", so every anchor
+    SimOTA does not assign to a weapon box is a negative (people included); no teacher is involved."""
+    reg, obj, cls = weapon
+    pred_boxes = decode_boxes(reg, anchors)
+    obj_target = torch.zeros_like(obj)
+    weapon_score = (torch.sigmoid(obj) * torch.sigmoid(cls[..., 0])).detach()
+    cls_logits, cls_targets, iou_terms = [], [], []
+    for b, boxes in enumerate(weapon_boxes):
+        if boxes.numel() == 0:
+            continue
+        fg, gt_index, iou = simota(boxes, pred_boxes[b].detach(), weapon_score[b], anchors)
+        if fg.numel() == 0:
+            continue
+        obj_target[b, fg] = 1.0
+        cls_logits.append(cls[b, fg, 0])
+        cls_targets.append(iou)
+        live_iou = torch.diag(box_iou(pred_boxes[b, fg], boxes[gt_index]))
+        iou_terms.append((1 - live_iou**2).sum())
+    num_fg = max(1, int(obj_target.sum()))
+    loss_obj = F.binary_cross_entropy_with_logits(obj, obj_target, reduction="sum") / num_fg
+    if cls_logits:
+        loss_cls = F.binary_cross_entropy_with_logits(torch.cat(cls_logits), torch.cat(cls_targets), reduction="sum")
+        loss_cls = loss_cls / num_fg
+        loss_iou = IOU_WEIGHT * torch.stack(iou_terms).sum() / num_fg
+    else:
+        loss_cls = loss_iou = cls.sum() * 0.0
+    total = loss_obj + loss_cls + loss_iou
+    return total, {"obj": float(loss_obj), "cls": float(loss_cls), "iou": float(loss_iou), "fg": float(num_fg)}

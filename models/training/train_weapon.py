@@ -1,4 +1,5 @@
-"""Fine-tune YOLOX-Nano (COCO) into COCO + `weapon`, distilling the frozen original to keep COCO alive.
+"""Train YOLOX-Nano (COCO) into COCO + `weapon`: by default a fine-tune distilling the frozen original to
+keep COCO alive (``--design finetune``), or a separate weapon head on the frozen network (``--design branch``).
 
     python -m models.training.train_weapon --data RUN/data/splits.json \
         --teacher ../shared/models/yolox_nano.onnx --out RUN/train
@@ -20,11 +21,10 @@ import numpy as np
 import torch
 
 from models.training.data import Item, augment, load_items
-from models.training.loss import make_anchors, weapon_loss
-from models.training.port import YoloxExport, YoloxTrainable, export_onnx, freeze_high_resolution, load_yolox
+from models.training.designs import make_design
 
-HEAD_LR_GAIN = 5.0  # the widened class convs hold the new class: they learn faster than the pretrained body
 WARMUP_STEPS = 50
+BLEND = 1.0  # finetune: WiSE-FT blend of the exported weights with yolox_nano's (blend.py; 1 = no blend)
 
 
 def batches_of_epoch(count: int, batch: int, seed: int, epoch: int) -> list[np.ndarray]:
@@ -49,20 +49,6 @@ def learning_rate(step: int, total: int, base: float) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def optimiser(model: YoloxTrainable, lr: float) -> torch.optim.Optimizer:
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    head = [p for n, p in trainable if _is_class_conv(model, n)]
-    head_ids = {id(p) for p in head}
-    body = [p for _, p in trainable if id(p) not in head_ids]
-    groups = [{"params": body, "gain": 1.0}, {"params": head, "gain": HEAD_LR_GAIN}]
-    return torch.optim.AdamW(groups, lr=lr, weight_decay=0.0)
-
-
-def _is_class_conv(model: YoloxTrainable, name: str) -> bool:
-    module = model.get_submodule(name.rsplit(".", 1)[0])
-    return isinstance(module, torch.nn.Conv2d) and module.out_channels == model.num_classes
-
-
 def save_checkpoint(path: Path, model: torch.nn.Module, optim: torch.optim.Optimizer, epoch: int, pos: int) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "optim": optim.state_dict(), "epoch": epoch, "pos": pos}, tmp)
@@ -73,14 +59,12 @@ def train(args: argparse.Namespace) -> Path:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    items = load_items(args.data, "train", with_negatives=True)
-    model = load_yolox(args.teacher, extra_classes=1).train()
-    frozen = freeze_high_resolution(model, size=args.size)
-    teacher = YoloxExport(load_yolox(args.teacher, extra_classes=0)).eval()
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-    optim = optimiser(model, args.lr)
-    anchors = make_anchors(args.size)
+    if args.lr is None:
+        args.lr = 1e-3 if args.design == "branch" else 2e-4
+    items = load_items(args.data, "train", with_negatives=True, negatives_repeat=args.negatives_repeat)
+    design = make_design(args.design, args.teacher, args.size)
+    model = design.trainable.train()
+    optim = torch.optim.AdamW(design.param_groups(), lr=args.lr, weight_decay=0.0)
     checkpoint = args.out / "last.pt"
     epoch, pos = 0, 0
     if checkpoint.is_file():
@@ -93,7 +77,7 @@ def train(args: argparse.Namespace) -> Path:
     total = per_epoch * args.epochs
     print(
         f"{len(items)} images, {per_epoch} batches of {args.batch} per epoch, {args.epochs} epochs; "
-        f"{frozen} high-resolution convs frozen",
+        f"design {args.design}: {design.describe}",
         flush=True,
     )
     started, done_at_start = time.monotonic(), epoch * per_epoch + pos
@@ -104,9 +88,7 @@ def train(args: argparse.Namespace) -> Path:
             for group in optim.param_groups:
                 group["lr"] = learning_rate(step, total, args.lr) * group["gain"]
             images, boxes = make_batch(items, batches[pos], args.size, args.seed, epoch)
-            with torch.no_grad():
-                target = teacher(images)
-            loss, parts = weapon_loss(model(images), target, boxes, anchors)
+            loss, parts = design.loss(images, boxes)
             optim.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -120,7 +102,7 @@ def train(args: argparse.Namespace) -> Path:
         save_checkpoint(checkpoint, model, optim, epoch, pos)
         torch.save(model.state_dict(), args.out / f"epoch{epoch}.pt")
     onnx_path = args.out / "weapon.onnx"
-    export_onnx(model.eval(), onnx_path, (args.size, args.size))
+    design.export(onnx_path, args.blend)
     print(f"exported {onnx_path}", flush=True)
     return onnx_path
 
@@ -142,9 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="splits.json written by models.training.prepare")
     parser.add_argument("--teacher", type=Path, required=True, help="yolox_nano.onnx (COCO weights to start from)")
     parser.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, log, weapon.onnx")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--design", choices=("branch", "finetune"), default="finetune", help="see designs.py")
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument(
+        "--negatives-repeat", type=int, default=3, help="times each colour no-weapon clip frame is seen per epoch"
+    )
+    parser.add_argument(
+        "--blend", type=float, default=BLEND, help="exported weights: this share fine-tune, the rest the original"
+    )
+    parser.add_argument("--lr", type=float, default=None, help="default: 1e-3 (branch), 2e-4 (finetune)")
     parser.add_argument("--size", type=int, default=416)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
