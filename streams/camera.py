@@ -28,7 +28,7 @@ from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera_config import CameraConfig
 from gatewatch.streams.camera_types import CameraState, CameraStats, CapturedFrame, StateChange
 from gatewatch.streams.decode import Picture, SourceError, VideoReader
-from gatewatch.streams.pipeline_metrics import FRAMES_IN
+from gatewatch.streams.pipeline_metrics import CAMERA_CLOCK_JUMPS, FRAMES_IN
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +229,8 @@ class CameraWorker:
                         return delivered, None
                 if self._stop.is_set():
                     return delivered, None
+                if frame.clock_jump_s:
+                    self._clock_jumped(frame.clock_jump_s)
                 self._deliver(frame.picture, base + frame.t_s, start_wall + dt.timedelta(seconds=frame.t_s))
                 delivered += 1
         expected = reader.info.frame_count
@@ -253,6 +255,10 @@ class CameraWorker:
                     log.warning("camera %s: frames again (reconnect %d)", self.camera_id, self._reconnects)
                 self._set_state(CameraState.RUNNING, None)
         self.slot.put(CapturedFrame(self.camera_id, picture, t_s, wall, index, self._session, captured), captured)
+
+    def _clock_jumped(self, jump_s: float) -> None:
+        CAMERA_CLOCK_JUMPS.labels(self.camera_id).inc()
+        log.warning("camera %s: media timestamps jumped by %+.2f s; frame time re-anchored", self.camera_id, jump_s)
 
     def _fail(self, error: str) -> None:
         with self._lock:

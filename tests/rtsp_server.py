@@ -12,7 +12,9 @@ test venv only starts, kills, freezes and restarts it.
 
 Also ``wait_until``, the polling the live tests share.
 
-Run directly: ``/usr/bin/python3 tests/rtsp_server.py CLIP PORT PATH`` prints ``listening`` when ready.
+Run directly: ``/usr/bin/python3 tests/rtsp_server.py CLIP PORT PATH [RESTART_S]`` prints ``listening`` when
+ready. With RESTART_S, each client's stream starts again from the clip's start after that many seconds, as
+a camera whose encoder restarts: its RTP timestamps jump back while packets keep flowing.
 """
 
 from __future__ import annotations
@@ -84,10 +86,13 @@ class RtspServer:
     The port stays fixed across ``kill()`` / ``start()`` so a camera can reconnect to the same URL.
     """
 
-    def __init__(self, clip: Path, path: str = "cam", port: int | None = None) -> None:
+    def __init__(
+        self, clip: Path, path: str = "cam", port: int | None = None, restart_after_s: float | None = None
+    ) -> None:
         self.clip = clip
         self.path = path
         self.port = port or free_port()
+        self.restart_after_s = restart_after_s
         self._proc: subprocess.Popen[str] | None = None
 
     @property
@@ -99,8 +104,9 @@ class RtspServer:
         if self.running:
             raise RuntimeError("RTSP server already running")
         log = self.clip.with_suffix(".server.log").open("a")  # stderr to a file: a full pipe would block it
+        restart = [] if self.restart_after_s is None else [str(self.restart_after_s)]
         self._proc = subprocess.Popen(
-            [SYSTEM_PYTHON, __file__, str(self.clip), str(self.port), self.path],
+            [SYSTEM_PYTHON, __file__, str(self.clip), str(self.port), self.path, *restart],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -144,7 +150,7 @@ class RtspServer:
         self.kill()
 
 
-def _serve(clip: str, port: int, path: str) -> None:
+def _serve(clip: str, port: int, path: str, restart_after_s: float | None) -> None:
     """Runs under the system Python with GStreamer's introspection bindings."""
     import gi
 
@@ -163,6 +169,19 @@ def _serve(clip: str, port: int, path: str) -> None:
         f'( filesrc location="{location}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )'
     )
     factory.set_shared(False)  # every client gets its own pipeline from the clip's start
+    if restart_after_s is not None:
+
+        def restart_later(_factory: object, media: GstRtspServer.RTSPMedia) -> None:
+            def restart() -> bool:
+                # A flushing seek restarts the pipeline's running time, from which the payloader derives
+                # RTP timestamps: they jump back to the clip's start, while the connection stays up.
+                pipeline = media.get_element().get_parent()
+                pipeline.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT, 0)
+                return False  # once
+
+            GLib.timeout_add(int(restart_after_s * 1000), restart)
+
+        factory.connect("media-configure", restart_later)
     server.get_mount_points().add_factory(f"/{path}", factory)
     if server.attach(None) == 0:
         sys.exit(f"cannot listen on 127.0.0.1:{port}")
@@ -171,4 +190,4 @@ def _serve(clip: str, port: int, path: str) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else None)
