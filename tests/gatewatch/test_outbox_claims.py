@@ -13,7 +13,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -26,14 +25,6 @@ from tests.event_records import new_record
 from tests.webhook_receiver import Receiver
 
 LEASE = dt.timedelta(seconds=30)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gatewatch.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def _after_lease() -> dt.datetime:
