@@ -161,8 +161,7 @@ class VideoReader:
         constant_rate = self._container.format.name == "avi"
         try:
             for frame in self._container.decode(self._stream):
-                t = index / fps if constant_rate or frame.time is None else frame.time
-                t_s = self.clock.time_of(t)
+                t_s = self.clock.time_of(index / fps if constant_rate else frame.time)
                 yield VideoFrame(Picture(frame), t_s, index, self.clock.jump_s)
                 index += 1
         except av.error.FFmpegError as exc:

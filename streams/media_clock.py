@@ -35,18 +35,28 @@ class MediaClock:
         self._now = now
         self._origin: float | None = None  # media time that maps to the clock's 0 (moved by re-anchoring)
         self._previous_media = 0.0
+        self._frames = 0
         self._previous_arrival = 0.0
         self.last_s = 0.0
         self.discontinuities = 0
         self.jump_s = 0.0  # the media step this frame re-anchored the clock at (negative: back), else 0
 
-    def time_of(self, media_s: float) -> float:
-        """The clock time of the next frame, whose media timestamp is ``media_s`` seconds."""
+    def time_of(self, media_s: float | None) -> float:
+        """The clock time of the next frame, whose media timestamp is ``media_s`` seconds (None: it has none)."""
         arrival = self._now()
         self.jump_s = 0.0
+        first = self._frames == 0
+        self._frames += 1
+        if media_s is None and self._origin is not None:  # a frame without a timestamp: one interval on
+            media_s = self._previous_media + self.frame_interval_s
         if self._origin is None:
-            self._origin = media_s
+            # Until the first timestamp (an RTSP stream's first frame has none) one frame interval per frame
+            # from 0; the first timestamp then continues from there, wherever the source's timestamps start.
+            self.last_s = 0.0 if first else self.last_s + self.frame_interval_s
+            if media_s is not None:
+                self._origin = media_s - self.last_s
         else:
+            assert media_s is not None
             step = media_s - self._previous_media
             if self._is_discontinuity(step):
                 advance = arrival - self._previous_arrival if self.live else self.frame_interval_s
@@ -54,7 +64,9 @@ class MediaClock:
                 self.discontinuities += 1
                 self.jump_s = step
             self.last_s = max(media_s - self._origin, self.last_s + MIN_STEP_S)
-        self._previous_media, self._previous_arrival = media_s, arrival
+        if media_s is not None:
+            self._previous_media = media_s
+        self._previous_arrival = arrival
         return self.last_s
 
     def _is_discontinuity(self, step: float) -> bool:

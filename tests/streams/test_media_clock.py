@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import pytest
 
@@ -21,7 +22,7 @@ class FakeArrivals:
         return self.t
 
 
-def _run(clock: MediaClock, arrivals: FakeArrivals, media: list[float], every_s: float = 0.1) -> list[float]:
+def _run(clock: MediaClock, arrivals: FakeArrivals, media: Sequence[float | None], every_s: float = 0.1) -> list[float]:
     times = []
     for m in media:
         times.append(clock.time_of(m))
@@ -88,3 +89,12 @@ def test_timestamps_left_in_decode_order_rise_and_follow_the_media() -> None:
     assert clock.discontinuities == 0
     assert all(later > earlier for earlier, later in itertools.pairwise(times))
     assert times[-1] == pytest.approx(max(media), abs=0.01)
+
+
+def test_frames_without_timestamps_take_one_interval_and_the_first_timestamp_continues() -> None:
+    """An RTSP stream's first frame has no timestamp; the source's own timestamps may start anywhere."""
+    arrivals = FakeArrivals()
+    clock = MediaClock(10.0, live=True, now=arrivals)
+    times = _run(clock, arrivals, [None, None, 5000.0, 5000.1, None, 5000.3])
+    assert times == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    assert clock.discontinuities == 0
