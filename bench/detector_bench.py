@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from gatewatch.assets.images import load_image
 from gatewatch.assets.models import load_detector, load_manifest
+from gatewatch.config.settings import get_settings
 from gatewatch.vision.analytics_config import DetectorConfig
-from tests.assets import load_image
 
 
 def time_detector(
@@ -46,7 +47,7 @@ def main() -> None:
         "--models-dir", type=Path, default=os.environ.get("GATEWATCH_MODELS_DIR"), help="Model files directory."
     )
     args = parser.parse_args()
-    frame = load_image("bus.jpg")
+    frame = load_image("bus.jpg", get_settings().cache_dir / "assets")
     results = [
         time_detector(model, threads, args.models_dir, frame, args.frames)
         for model in load_manifest().models

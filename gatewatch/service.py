@@ -24,7 +24,7 @@ from gatewatch.config.settings import Settings
 from gatewatch.delivery import OutboxWorker, RetryPolicy
 from gatewatch.delivery.mqtt_bridge import MqttBridge
 from gatewatch.live_view import FrameHub
-from gatewatch.service_metrics import DELIVERIES, count_stored
+from gatewatch.service_metrics import DELIVERIES, DeliveryCounts, count_stored
 from gatewatch.snapshots import snapshot_name
 from gatewatch.store import EventStore
 from gatewatch.store.db import private_dir
@@ -129,14 +129,19 @@ class Service:
             if self._started:
                 raise RuntimeError("Service.start() called twice: the pipeline runs once per process")
             self._started = True
-        DELIVERIES.bind("webhook", lambda: (self.webhooks.attempts_total, self.webhooks.failed_attempts_total))
+        hooks = self.webhooks
+
+        def webhook_counts() -> DeliveryCounts:
+            return DeliveryCounts(hooks.attempts_total, hooks.failed_attempts_total, hooks.lost_claims_total)
+
+        DELIVERIES.bind("webhook", webhook_counts)
         self.webhooks.start()
         self.writer.start()
         self.watch.start()
         try:
             if self.mqtt is not None:
                 mqtt = self.mqtt
-                DELIVERIES.bind("mqtt", lambda: (mqtt.published, mqtt.publisher.dropped_total))
+                DELIVERIES.bind("mqtt", lambda: DeliveryCounts(mqtt.published, mqtt.publisher.dropped_total))
                 mqtt.start()
             spilled = self.writer.replay_spill()  # records a stop could not store: first, in their order
             if spilled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily
@@ -36,8 +37,16 @@ STORE_DROPPED_RECORDS = Counter(
 )
 SSE_CLIENTS = Gauge("gatewatch_sse_clients", "Clients connected to GET /events/stream.")
 
-# channel -> () -> (attempts, failed attempts)
-DeliverySource = Callable[[], tuple[int, int]]
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts:
+    attempts: int
+    failures: int
+    lost_claims: int = 0  # webhook outcomes refused: another dispatcher had claimed the delivery again
+
+
+# channel -> () -> its counts now
+DeliverySource = Callable[[], DeliveryCounts]
 
 
 def count_stored(record: StoredRecord) -> None:
@@ -69,14 +78,22 @@ class _DeliveryCollector(Collector):
             "Failed delivery attempts by channel (webhook: no 2xx answer; mqtt: refused, offline queue full).",
             labels=["channel"],
         )
+        lost_claims = CounterMetricFamily(
+            "gatewatch_delivery_lost_claims",
+            "Delivery outcomes not stored because another dispatcher had claimed the delivery again after this "
+            "one's lease ran out (a stalled dispatcher); the other dispatcher's outcome stands.",
+            labels=["channel"],
+        )
         with self._lock:
             sources = dict(self._sources)
         for channel, source in sorted(sources.items()):
-            tried, failed = source()
-            attempts.add_metric([channel], tried)
-            failures.add_metric([channel], failed)
+            counts = source()
+            attempts.add_metric([channel], counts.attempts)
+            failures.add_metric([channel], counts.failures)
+            lost_claims.add_metric([channel], counts.lost_claims)
         yield attempts
         yield failures
+        yield lost_claims
 
     def describe(self) -> Iterator[CounterMetricFamily]:
         return iter(())  # dynamic: do not let the registry call collect() at registration

@@ -11,6 +11,7 @@ A dead source never blocks the thread for long: opening gives up after ``open_ti
 read after ``read_timeout_s`` (FFmpeg interrupt callback). While a read is blocked the ``Watchdog``
 (one thread for all cameras) reports ``stalled`` from the time of the last frame. Failures are
 reported through the state listener with the reason; there are never placeholder frames.
+State and counters live in ``CameraHealth`` (camera_health.py); this module runs the sessions.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ import logging
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from gatewatch.streams.buffer import FrameSlot
 from gatewatch.streams.camera_config import CameraConfig
+from gatewatch.streams.camera_health import CameraHealth
 from gatewatch.streams.camera_types import CameraState, CameraStats, CapturedFrame, StateChange
 from gatewatch.streams.decode import Picture, SourceError, VideoReader
-from gatewatch.streams.pipeline_metrics import FRAMES_IN
+from gatewatch.streams.pipeline_metrics import CAMERA_CLOCK_JUMPS
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +69,14 @@ class CameraWorker:
     ) -> None:
         self.config = config
         self.slot = slot
-        self._on_state = on_state
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"camera-{config.id}", daemon=True)
-        # State and counters are written by the camera thread and the watchdog, read by anyone.
-        self._lock = threading.RLock()
-        self._state = CameraState.STOPPED  # until start()
-        self._message: str | None = None
-        self._frames_in = 0
-        self._recent: deque[float] = deque(maxlen=32)  # this session's capture times, for the fps estimate
-        self._last_frame: float | None = None  # monotonic time of the last frame, for the watchdog
-        self._reconnect_attempts = 0
-        self._reconnects = 0
-        self._last_error: str | None = None
+        # State and counters: written by this camera's thread and the watchdog, read by anyone.
+        self.health = CameraHealth(config.id, on_state)
         self._t0 = time.monotonic()
         self._last_t = -1.0
         self._session = -1
-        self._frames_metric = FRAMES_IN.labels(config.id)  # resolved once, not per frame
 
     @property
     def camera_id(self) -> str:
@@ -93,12 +84,11 @@ class CameraWorker:
 
     @property
     def state(self) -> CameraState:
-        with self._lock:
-            return self._state
+        return self.health.state
 
     def start(self) -> None:
         self._t0 = time.monotonic()
-        self._set_state(CameraState.CONNECTING, f"opening {self.config.source}")  # before the thread can report
+        self.health.set_state(CameraState.CONNECTING, f"opening {self.config.source}")  # before the thread reports
         self._thread.start()
 
     def stop(self) -> None:
@@ -117,27 +107,10 @@ class CameraWorker:
 
     def check_watchdog(self, now: float) -> None:
         """Report ``stalled`` when a running camera has not delivered a frame for ``stall_after_s``."""
-        with self._lock:
-            if self._state is not CameraState.RUNNING or self._last_frame is None:
-                return
-            silent = now - self._last_frame
-            if silent > self.config.stall_after_s:
-                self._set_state(CameraState.STALLED, f"no frame for {silent:.1f} s")
+        self.health.check_stall(now, self.config.stall_after_s)
 
     def stats(self) -> CameraStats:
-        with self._lock:
-            recent = self._recent
-            fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 and recent[-1] > recent[0] else 0.0
-            return CameraStats(
-                state=self._state,
-                frames_in=self._frames_in,
-                fps=fps,
-                last_frame_age_s=None if self._last_frame is None else time.monotonic() - self._last_frame,
-                reconnect_attempts=self._reconnect_attempts,
-                reconnects=self._reconnects,
-                last_error=self._last_error,
-                dropped=self.slot.drops,
-            )
+        return self.health.stats(self.slot.drops)
 
     # ------------------------------------------------------------------ camera thread
 
@@ -148,12 +121,10 @@ class CameraWorker:
         except Exception as exc:  # a bug must not end the camera silently
             log.exception("camera %s: worker failed", self.camera_id)
             message = f"internal error: {exc!r}"
-            self._fail(message)
+            self.health.failed(message)
         finally:
             self.slot.clear()
-        with self._lock:
-            if self._state is not CameraState.STOPPED:  # "end of file" has already been reported
-                self._set_state(CameraState.STOPPED, message)
+        self.health.stopped(message)
 
     def _loop(self) -> None:
         cfg = self.config
@@ -169,17 +140,17 @@ class CameraWorker:
                     return
                 if ended is not None and is_local_file(cfg.source):
                     if ended != END_OF_FILE:
-                        self._fail(ended)
+                        self.health.failed(ended)
                     if not cfg.loop:
-                        self._set_state(CameraState.STOPPED, ended)
+                        self.health.set_state(CameraState.STOPPED, ended)
                         return
                     continue  # looping is not a failure: reopen at once
                 error = f"{cfg.source}: stream ended"
             if self._stop.is_set():
                 return
             failures = 0 if delivered else failures + 1
-            self._fail(error)
-            self._set_state(CameraState.RECONNECTING, error)
+            self.health.failed(error)
+            self.health.set_state(CameraState.RECONNECTING, error)
             delay = backoff_delay(
                 max(failures, 1), cfg.reconnect_min_s, cfg.reconnect_max_s, cfg.reconnect_jitter, self._rng
             )
@@ -193,8 +164,7 @@ class CameraWorker:
                 )
             if self._stop.wait(delay):
                 return
-            with self._lock:
-                self._reconnect_attempts += 1
+            self.health.reconnect_attempted()
 
     def _session_once(self) -> tuple[int, str | None]:
         """Open, decode until the source ends or ``stop``.
@@ -214,8 +184,7 @@ class CameraWorker:
         delivered = 0
         with reader:
             self._session += 1
-            with self._lock:
-                self._recent.clear()  # the rate of this session, not averaged over the outage
+            self.health.new_session()
             start_mono = time.monotonic()
             start_wall = dt.datetime.now(dt.UTC)
             # Camera clock = monotonic time since start() at the session's first frame + media time:
@@ -229,6 +198,8 @@ class CameraWorker:
                         return delivered, None
                 if self._stop.is_set():
                     return delivered, None
+                if frame.clock_jump_s:
+                    self._clock_jumped(frame.clock_jump_s)
                 self._deliver(frame.picture, base + frame.t_s, start_wall + dt.timedelta(seconds=frame.t_s))
                 delivered += 1
         expected = reader.info.frame_count
@@ -241,36 +212,9 @@ class CameraWorker:
         captured = time.monotonic()
         t_s = max(t_s, self._last_t + 1e-3)  # media time may repeat or step back across sessions
         self._last_t = t_s
-        with self._lock:
-            index = self._frames_in
-            self._frames_in += 1
-            self._frames_metric.inc()
-            self._recent.append(captured)
-            self._last_frame = captured
-            if self._state is not CameraState.RUNNING:
-                if self._state is CameraState.RECONNECTING:
-                    self._reconnects += 1
-                    log.warning("camera %s: frames again (reconnect %d)", self.camera_id, self._reconnects)
-                self._set_state(CameraState.RUNNING, None)
+        index = self.health.frame_arrived(captured)
         self.slot.put(CapturedFrame(self.camera_id, picture, t_s, wall, index, self._session, captured), captured)
 
-    def _fail(self, error: str) -> None:
-        with self._lock:
-            self._last_error = error
-        log.debug("camera %s: %s", self.camera_id, error)
-
-    def _set_state(self, state: CameraState, message: str | None) -> None:
-        """Report a change of state, or of the reason while the state stays (a new error)."""
-        with self._lock:
-            previous = self._state
-            if state is previous and message == self._message:
-                return
-            self._state = state
-            self._message = message
-            self._emit(state, previous, message)
-
-    def _emit(self, state: CameraState, previous: CameraState, message: str | None) -> None:
-        try:
-            self._on_state(StateChange(self.camera_id, state, previous, message, dt.datetime.now(dt.UTC)))
-        except Exception:  # a broken listener must not take the camera down
-            log.exception("camera %s: state listener failed", self.camera_id)
+    def _clock_jumped(self, jump_s: float) -> None:
+        CAMERA_CLOCK_JUMPS.labels(self.camera_id).inc()
+        log.warning("camera %s: media timestamps jumped by %+.2f s; frame time re-anchored", self.camera_id, jump_s)

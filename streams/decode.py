@@ -15,6 +15,7 @@ import av
 import av.error
 import numpy as np
 
+from gatewatch.streams.media_clock import MediaClock
 from gatewatch.vision.errors import UserError
 
 
@@ -58,8 +59,9 @@ class Picture:
 @dataclass(frozen=True, slots=True)
 class VideoFrame:
     picture: Picture
-    t_s: float  # media seconds from the first frame
+    t_s: float  # media seconds from the first frame, rising, re-anchored at discontinuities (see MediaClock)
     index: int  # decode order, 0-based
+    clock_jump_s: float = 0.0  # the media timestamps' jump this frame re-anchored the clock at (0: none)
 
     @property
     def image(self) -> np.ndarray:
@@ -136,6 +138,7 @@ class VideoReader:
         if decoder_threads:
             self._stream.codec_context.thread_count = decoder_threads
         self.info = self._read_info()
+        self.clock = MediaClock(self.info.fps or 25.0, live=_is_url(source) or source.startswith("/dev/"))
 
     def _read_info(self) -> StreamInfo:
         s = self._stream
@@ -151,8 +154,6 @@ class VideoReader:
 
     def frames(self) -> Iterator[VideoFrame]:
         """Decoded frames in order; raises ``SourceError`` on corrupt data or a read timeout."""
-        origin: float | None = None
-        last = -1.0
         index = 0
         fps = self.info.fps or 25.0
         # AVI stores no presentation times: FFmpeg guesses them from decode order, which B-frames scramble.
@@ -160,11 +161,8 @@ class VideoReader:
         constant_rate = self._container.format.name == "avi"
         try:
             for frame in self._container.decode(self._stream):
-                t = index / fps if constant_rate or frame.time is None else frame.time
-                origin = t if origin is None else origin
-                # Rules and tracker need a clock that never runs backwards, whatever the container says.
-                last = max(t - origin, last + 1e-3) if index else 0.0
-                yield VideoFrame(Picture(frame), last, index)
+                t_s = self.clock.time_of(index / fps if constant_rate else frame.time)
+                yield VideoFrame(Picture(frame), t_s, index, self.clock.jump_s)
                 index += 1
         except av.error.FFmpegError as exc:
             raise SourceError(f"{self.source}: read failed after {index} frames ({_reason(exc)})") from exc

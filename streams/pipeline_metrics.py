@@ -40,9 +40,14 @@ DETECT_SECONDS = Histogram(
 DETECT_BATCH_SIZE = Histogram(
     "gatewatch_detect_batch_size", "Frames per detector batch call.", buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
 )
+CAMERA_CLOCK_JUMPS = Counter(
+    "gatewatch_camera_clock_jumps",
+    "Jumps of a camera's media timestamps (RTCP re-basing, encoder or stream restart) re-anchored by the frame clock.",
+    ["camera"],
+)
 CAMERA_UP = Gauge("gatewatch_camera_up", "1 while the camera delivers frames (state running), else 0.", ["camera"])
 
-_PER_CAMERA = (FRAMES_IN, FRAMES_PROCESSED, FRAMES_DROPPED, FRAME_STAGE_SECONDS, CAMERA_UP)
+_PER_CAMERA = (FRAMES_IN, FRAMES_PROCESSED, FRAMES_DROPPED, FRAME_STAGE_SECONDS, CAMERA_CLOCK_JUMPS, CAMERA_UP)
 
 
 def forget_camera(camera: str) -> None:

@@ -1,5 +1,8 @@
 """A real RTSP server on loopback for the live tests: GStreamer's gst-rtsp-server in a subprocess.
 
+The server itself is the bench's (gatewatch.bench.rtsp): here one clip at one path, killed, frozen and
+started again by the tests.
+
 Why not ``ffmpeg -f rtsp -rtsp_flags listen``: in FFmpeg (5.1 here) ``listen`` is an option of the
 RTSP *demuxer* only; the RTSP muxer always pushes to a server, so FFmpeg cannot serve a stream for a
 camera client to pull. gst-rtsp-server (Debian: gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good,
@@ -11,23 +14,19 @@ The server runs under the system Python (/usr/bin/python3), where Debian's pytho
 test venv only starts, kills, freezes and restarts it.
 
 Also ``wait_until``, the polling the live tests share.
-
-Run directly: ``/usr/bin/python3 tests/rtsp_server.py CLIP PORT PATH`` prints ``listening`` when ready.
 """
 
 from __future__ import annotations
 
-import select
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-SYSTEM_PYTHON = "/usr/bin/python3"
-READY_LINE = "listening"
+from gatewatch.bench import rtsp as bench_rtsp
+from gatewatch.bench.rtsp import free_port
+
+__all__ = ["RtspServer", "free_port", "prepare_clip", "wait_until"]
 
 
 def prepare_clip(clip: Path, out_dir: Path) -> Path:
@@ -72,69 +71,44 @@ def wait_until(predicate: Callable[[], object], timeout_s: float, what: str) -> 
     return time.monotonic() - start
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RtspServer:
     """Serves one prepared clip at rtsp://127.0.0.1:PORT/PATH; each client gets the clip from its start.
 
     The port stays fixed across ``kill()`` / ``start()`` so a camera can reconnect to the same URL.
+    With ``restart_after_s`` each client's stream restarts after that long (RTP timestamps jump back).
     """
 
-    def __init__(self, clip: Path, path: str = "cam", port: int | None = None) -> None:
+    def __init__(
+        self, clip: Path, path: str = "cam", port: int | None = None, restart_after_s: float | None = None
+    ) -> None:
         self.clip = clip
         self.path = path
-        self.port = port or free_port()
-        self._proc: subprocess.Popen[str] | None = None
+        log = clip.with_suffix(".server.log")
+        self._server = bench_rtsp.RtspServer({path: clip}, log, port, restart_after_s)
+        self.port = self._server.port
 
     @property
     def url(self) -> str:
-        return f"rtsp://127.0.0.1:{self.port}/{self.path}"
+        return self._server.url(self.path)
 
     def start(self, timeout_s: float = 10.0) -> None:
         """Start the server and return once it accepts connections."""
-        if self.running:
-            raise RuntimeError("RTSP server already running")
-        log = self.clip.with_suffix(".server.log").open("a")  # stderr to a file: a full pipe would block it
-        self._proc = subprocess.Popen(
-            [SYSTEM_PYTHON, __file__, str(self.clip), str(self.port), self.path],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
-        log.close()
-        assert self._proc.stdout is not None
-        ready, _, _ = select.select([self._proc.stdout], [], [], timeout_s)
-        line = self._proc.stdout.readline() if ready else ""
-        if line.strip() != READY_LINE:
-            self.kill()
-            raise RuntimeError(f"RTSP server did not start within {timeout_s} s (see {log.name}): {line!r}")
+        self._server.start(timeout_s)
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._server.running
 
     def kill(self) -> None:
         """Hard stop, like a camera losing power: clients see the TCP connection drop."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGCONT)  # a frozen process must be able to die
-            self._proc.kill()
-        self._proc.communicate(timeout=10)
-        self._proc = None
+        self._server.stop()
 
     def freeze(self) -> None:
         """SIGSTOP: the connection stays open but no data flows, like a hung camera."""
-        if self._proc is not None:
-            self._proc.send_signal(signal.SIGSTOP)
+        self._server.freeze()
 
     def thaw(self) -> None:
-        if self._proc is not None:
-            self._proc.send_signal(signal.SIGCONT)
+        self._server.thaw()
 
     def __enter__(self) -> RtspServer:
         self.start()
@@ -142,33 +116,3 @@ class RtspServer:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
-
-
-def _serve(clip: str, port: int, path: str) -> None:
-    """Runs under the system Python with GStreamer's introspection bindings."""
-    import gi
-
-    gi.require_version("Gst", "1.0")
-    gi.require_version("GstRtspServer", "1.0")
-    from gi.repository import GLib, Gst, GstRtspServer
-
-    Gst.init(None)
-    server = GstRtspServer.RTSPServer()
-    server.set_address("127.0.0.1")
-    server.set_service(str(port))
-    factory = GstRtspServer.RTSPMediaFactory()
-    location = clip.replace("\\", "\\\\").replace('"', '\\"')
-    # config-interval=-1: SPS/PPS before every keyframe, so a client joining mid-stream decodes at once.
-    factory.set_launch(
-        f'( filesrc location="{location}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )'
-    )
-    factory.set_shared(False)  # every client gets its own pipeline from the clip's start
-    server.get_mount_points().add_factory(f"/{path}", factory)
-    if server.attach(None) == 0:
-        sys.exit(f"cannot listen on 127.0.0.1:{port}")
-    print(READY_LINE, flush=True)
-    GLib.MainLoop().run()
-
-
-if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])

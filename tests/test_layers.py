@@ -62,3 +62,14 @@ def test_imports_flow_one_way(folder: str) -> None:
 def test_only_the_http_layer_imports_fastapi() -> None:
     below = [path for folder in ("vision", "streams", "gatewatch") for path in _sources(folder)]
     assert [str(p.relative_to(REPO)) for p in below if any(_within(n, "fastapi") for n in _imports(p))] == []
+
+
+# The store bench drives the same real servers the tests start (PostgreSQL, a webhook receiver): test harnesses
+# that do not belong in the installed package. It is the one script allowed to use them, until they have a home.
+USES_TEST_HARNESSES = {REPO / "bench" / "store_bench.py"}
+
+
+def test_product_and_bench_code_never_import_the_tests() -> None:
+    """tests/ may import the package; the package, the bench scripts and the training code never import tests/."""
+    sources = [p for folder in (*ALLOWED, "bench", "models") for p in _sources(folder) if p not in USES_TEST_HARNESSES]
+    assert [f"{p.relative_to(REPO)}: {n}" for p in sources for n in _imports(p) if _within(n, "tests")] == []

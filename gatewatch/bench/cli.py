@@ -73,8 +73,9 @@ def add_parser(sub: Any) -> None:  # argparse's _SubParsersAction is private
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from gatewatch.bench.orchestrator import BenchOptions, run_bench, write_result
+    from gatewatch.bench.orchestrator import run_bench, write_result
     from gatewatch.bench.processes import BenchError
+    from gatewatch.bench.session import BenchOptions
 
     if args.streams is None and not args.find_max:
         raise InvalidValue("give --streams N, or --find-max to search for N")

@@ -24,6 +24,8 @@ from gatewatch.store import Delivery, EventStore, StoredRecord
 log = logging.getLogger(__name__)
 
 Outcome = Literal["delivered", "retry", "failed"]
+# One outcome write, as (delivery, store call): the call returns False when the claim was lost.
+OutcomeWrite = tuple[Delivery, Callable[[], bool]]
 DEFAULT_POLICY = RetryPolicy()
 
 
@@ -77,9 +79,11 @@ class OutboxWorker:
         self.delivered_total = 0
         self.failed_attempts_total = 0  # attempts that did not get a 2xx answer
         self.given_up_total = 0  # deliveries marked failed after policy.max_attempts
+        # Outcomes refused because another dispatcher had claimed the row again (this one stalled past its lease).
+        self.lost_claims_total = 0
         # Outcomes the store could not take (disk full): written before the next claim, so a delivered
         # head of line does not wait out its lease (and is not sent again) once the store is back.
-        self._unrecorded: list[Callable[[], None]] = []
+        self._unrecorded: list[OutcomeWrite] = []
         self._unrecorded_lock = threading.Lock()
         # A new record wakes the worker at once instead of at the next poll.
         store.add_listener(lambda _record: self._wake.set())
@@ -138,7 +142,7 @@ class OutboxWorker:
                 response = self._client.post(delivery.url, content=body, headers=headers)
                 status = response.status_code
                 if response.is_success:
-                    self._record(lambda: self.store.outbox.succeeded(delivery.outbox_id, status))
+                    self._record(delivery, lambda: self.store.outbox.succeeded(delivery, status))
                     return "delivered"
                 error = f"HTTP {status}"
         except httpx.HTTPError as exc:
@@ -146,23 +150,40 @@ class OutboxWorker:
         if delivery.attempt >= self.policy.max_attempts:
             url = redact_url(delivery.url)
             log.warning("webhook to %s for seq %d failed for good: %s", url, delivery.record.seq, error)
-            self._record(lambda: self.store.outbox.give_up(delivery.outbox_id, error, status))
+            self._record(delivery, lambda: self.store.outbox.give_up(delivery, error, status))
             return "failed"
         when = now + dt.timedelta(seconds=self.policy.delay_s(delivery.attempt, self._rng))
-        self._record(lambda: self.store.outbox.retry_at(delivery.outbox_id, when, error, status))
+        self._record(delivery, lambda: self.store.outbox.retry_at(delivery, when, error, status))
         return "retry"
 
-    def _record(self, write: Callable[[], None]) -> None:
+    def _record(self, delivery: Delivery, write: Callable[[], bool]) -> None:
         try:
-            write()
+            self._check_claim(delivery, write())
         except SQLAlchemyError as exc:
             log.warning("webhook outcome not stored (%s): kept to store before the next round", type(exc).__name__)
             with self._unrecorded_lock:
-                self._unrecorded.append(write)
+                self._unrecorded.append((delivery, write))
 
     def _record_unrecorded(self) -> None:
         """Store the kept outcomes, oldest first; raises (skipping this round) while the store still fails."""
-        with self._unrecorded_lock:
-            while self._unrecorded:
-                self._unrecorded[0]()
+        while True:
+            with self._unrecorded_lock:
+                if not self._unrecorded:
+                    return
+                delivery, write = self._unrecorded[0]
+            self._check_claim(delivery, write())
+            with self._unrecorded_lock:
                 self._unrecorded.pop(0)
+
+    def _check_claim(self, delivery: Delivery, stored: bool) -> None:
+        """Count and log an outcome the store refused: the row was claimed again after this claim's lease."""
+        if not stored:
+            with self._unrecorded_lock:  # the send pool's threads record outcomes side by side
+                self.lost_claims_total += 1
+            log.warning(
+                "webhook outcome for seq %d (subscription %d, attempt %d) not stored: the claim was lost to "
+                "another dispatcher after its lease; that dispatcher's outcome stands",
+                delivery.record.seq,
+                delivery.subscription_id,
+                delivery.attempt,
+            )

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatewatch.store.tables import RECORD_ONCE, Base
+from gatewatch.store.tables import Base
 from gatewatch.store.types import StoreError
+from gatewatch.store.upgrade import upgrade_schema
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SCHEMA_LOCK = 0x6761_7465_0001  # PostgreSQL advisory lock keys of this application ("gate" + n)
@@ -75,14 +78,8 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
         if engine.dialect.name == "postgresql":  # replicas starting together must not both create a table
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         Base.metadata.create_all(connection)
-        # Databases made before records were written once: create_all adds no index to an existing table.
-        try:
-            RECORD_ONCE.create(connection, checkfirst=True)
-        except IntegrityError as exc:
-            raise StoreError(
-                f"{engine.url.render_as_string(hide_password=True)}: event_records holds the same record twice "
-                "(same event_id, name and at), written before records were stored once; keep the row with "
-                "the lowest seq of each and delete the others, then start again"
-            ) from exc
+        added = upgrade_schema(connection)  # a database made by an earlier version
+    if added:
+        log.warning("%s: upgraded in place, added %s", engine.url.render_as_string(hide_password=True), added)
     # expire_on_commit=False: rows read in a session stay readable after it closes.
     return sessionmaker(engine, expire_on_commit=False)

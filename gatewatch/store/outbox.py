@@ -1,12 +1,20 @@
-"""The webhook outbox as the delivery worker sees it: claim due rows, then record each attempt's outcome."""
+"""The webhook outbox as the delivery worker sees it: claim due rows, then record each attempt's outcome.
+
+A claim is a lease plus a token: the claim writes a fresh random ``claim_token`` into the row, and the
+outcome is written only where the row still holds that token (one conditional UPDATE, its row count
+checked). A dispatcher that stalled past its lease, while another one claimed the row again, finds its
+token replaced: its outcome is refused instead of overwriting the newer claim's (a delivered row marked
+failed, or marked twice). The outcome clears the token, so one claim records one outcome.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewatch.store.convert import stored_record
@@ -23,6 +31,7 @@ class Delivery:
     secret: str
     attempt: int  # 1 for the first try
     record: StoredRecord
+    claim_token: str  # the outcome is stored only while the row still holds it
 
 
 class Outbox:
@@ -62,26 +71,37 @@ class Outbox:
             for row, sub, record, event_type in session.execute(query):
                 row.attempts += 1
                 row.next_attempt_at = now + lease
+                row.claim_token = uuid.uuid4().hex
+                record_view = stored_record(record, event_type)
                 claimed.append(
-                    Delivery(row.id, sub.id, sub.url, sub.secret, row.attempts, stored_record(record, event_type))
+                    Delivery(row.id, sub.id, sub.url, sub.secret, row.attempts, record_view, row.claim_token)
                 )
             return claimed
 
-    def succeeded(self, outbox_id: int, status_code: int) -> None:
-        with self._sessions.begin() as session:
-            row = session.get_one(OutboxRow, outbox_id)
-            row.status, row.last_status_code, row.last_error = "delivered", status_code, None
-            row.delivered_at = dt.datetime.now(dt.UTC)
+    def succeeded(self, delivery: Delivery, status_code: int) -> bool:
+        """Mark ``delivery`` delivered; False (nothing written) when its claim was lost to another dispatcher."""
+        delivered_at = dt.datetime.now(dt.UTC)
+        return self._finish(
+            delivery, status="delivered", last_status_code=status_code, last_error=None, delivered_at=delivered_at
+        )
 
-    def retry_at(self, outbox_id: int, when: dt.datetime, error: str, status_code: int | None) -> None:
-        with self._sessions.begin() as session:
-            row = session.get_one(OutboxRow, outbox_id)
-            row.next_attempt_at, row.last_error, row.last_status_code = when, error, status_code
+    def retry_at(self, delivery: Delivery, when: dt.datetime, error: str, status_code: int | None) -> bool:
+        """Leave ``delivery`` pending until ``when``; False when its claim was lost."""
+        return self._finish(delivery, next_attempt_at=when, last_error=error, last_status_code=status_code)
 
-    def give_up(self, outbox_id: int, error: str, status_code: int | None) -> None:
+    def give_up(self, delivery: Delivery, error: str, status_code: int | None) -> bool:
+        """Mark ``delivery`` failed for good; False when its claim was lost."""
+        return self._finish(delivery, status="failed", last_error=error, last_status_code=status_code)
+
+    def _finish(self, delivery: Delivery, **outcome: Any) -> bool:
+        statement = (
+            update(OutboxRow)
+            .where(OutboxRow.id == delivery.outbox_id, OutboxRow.claim_token == delivery.claim_token)
+            .values(claim_token=None, **outcome)
+        )
         with self._sessions.begin() as session:
-            row = session.get_one(OutboxRow, outbox_id)
-            row.status, row.last_error, row.last_status_code = "failed", error, status_code
+            result = cast(CursorResult[Any], session.execute(statement))
+            return result.rowcount == 1
 
     def for_event(self, event_id: str) -> list[DeliveryView]:
         query = (

@@ -129,6 +129,9 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     delivered_at: Mapped[dt.datetime | None]
+    # Random per claim; the outcome is written only while it still matches (see gatewatch.store.outbox).
+    # Added after the first release: gatewatch.store.upgrade adds it to older databases.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),

@@ -11,9 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 
 from gatewatch.delivery import OutboxWorker, RetryPolicy
 from gatewatch.store import EventStore
@@ -27,14 +24,6 @@ SUBSCRIBERS = 3
 
 def _refuse_every_seventh_once(msg_id: str, nth: int) -> int:
     return 503 if int(msg_id.removeprefix("msg_")) % 7 == 0 and nth == 1 else 204
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":  # two processes on one SQLite file
-        return f"sqlite:///{tmp_path / 'gatewatch.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def test_two_dispatchers_deliver_each_record_once_in_order(

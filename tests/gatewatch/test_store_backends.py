@@ -15,14 +15,6 @@ from gatewatch.store.recovery import end_interrupted_events
 from tests.event_records import end_record, new_record
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gatewatch.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 def store(database_url: str) -> Iterator[EventStore]:
     store = EventStore(database_url)

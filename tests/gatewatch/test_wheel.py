@@ -19,7 +19,10 @@ import pytest
 
 from tests.assets import REPO
 
-UNSHIPPED = (".git", ".venv*", "build", "dist", "data", "out", ".cache", "__pycache__", "*.egg-info", "weights")
+UNSHIPPED = (".git", ".venv*", "build", "dist", "data", "out", ".cache", "__pycache__", "*.egg-info")
+SHIPPED_WEIGHTS = "yolox_nano_weapon.onnx"  # the one model this project trains; downloaded ones stay out
+# What setuptools says of a data folder it would leave out of the wheel (one not listed as a package).
+LEFT_OUT = "is absent from the `packages` configuration"
 CONFIG = """\
 detector: {model: yolox_nano, detection_fps: 2}
 cameras:
@@ -32,6 +35,14 @@ cameras:
 """
 
 
+def _unshipped(folder: str, names: list[str]) -> set[str]:
+    """The checkout's files a wheel must not hold, for copytree: in models/weights, all but the shipped model."""
+    ignored = set(shutil.ignore_patterns(*UNSHIPPED)(folder, names))
+    if Path(folder).parts[-2:] == ("models", "weights"):
+        ignored |= {name for name in names if name != SHIPPED_WEIGHTS}
+    return ignored
+
+
 def _run(argv: list[str], cwd: Path, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, check=False)
 
@@ -40,10 +51,14 @@ def _run(argv: list[str], cwd: Path, timeout_s: float = 300) -> subprocess.Compl
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # From a copy: setuptools builds in the source tree's build/, where files of removed modules would linger.
     source = tmp_path_factory.mktemp("source") / "gatewatch"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*UNSHIPPED))
+    shutil.copytree(REPO, source, ignore=_unshipped)
     out = tmp_path_factory.mktemp("dist")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)], out)
+    # -v: the build backend's warnings are shown only then.
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(out), str(source)], out)
     assert built.returncode == 0, built.stderr
+    assert LEFT_OUT not in built.stdout + built.stderr, [
+        line for line in (built.stdout + built.stderr).splitlines() if LEFT_OUT in line
+    ]
     (path,) = out.glob("gatewatch-*.whl")
     return path
 
@@ -77,9 +92,15 @@ def test_wheel_holds_one_package_and_its_data(wheel: Path) -> None:
         "gatewatch/packaged/sample_videos/vtest.expected.json",
         "gatewatch/packaged/sample_videos/demo.yaml",
         "gatewatch/api/console/static/index.html",
+        "gatewatch/api/console/static/console.css",
+        "gatewatch/api/console/static/js/main.js",
+        "gatewatch/api/console/static/js/i18n/zh-CN.js",
     ):
         assert data in names
-    assert not [name for name in names if name.endswith(".onnx")]  # weights are never shipped
+    # Downloaded weights are never shipped, only the model this project trains itself.
+    assert [name for name in names if name.endswith(".onnx")] == [
+        f"gatewatch/packaged/models/weights/{SHIPPED_WEIGHTS}"
+    ]
 
 
 def test_installed_cli_lists_models_validates_and_analyzes(venv_python: Path, tmp_path: Path) -> None:
