@@ -6,8 +6,10 @@ Node resources are logical (the whole cluster shares this machine's 2 real cores
 as a 2-core camera node would, which also lets its raylet start two worker processes at once (Ray starts
 at most min(CPUs, cores) in parallel: with 1, four cameras restarted on a node start one after another).
 Camera actors reserve no CPU, only a ``camera_slot``; the detector service needs the head's
-``detector_slot``. Health checks every 0.5 s, three misses: a killed node is declared dead in ~1.5-2 s
-(Ray's defaults take ~15 s).
+``detector_slot``. Health checks every 0.5 s with a 0.5 s timeout, three misses: a killed node is declared
+dead in ~1.5-2 s (Ray's defaults take ~15 s; with the default 10 s timeout a check of a killed raylet can
+hang past the period). ``num_workers_soft_limit`` lets each node keep idle warm workers beside its
+camera actors (``CameraFleet.warm_spare_workers``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ HEALTH_CHECKS = {
     "health_check_period_ms": 500,
     "health_check_failure_threshold": 3,
     "health_check_initial_delay_ms": 0,
+    "health_check_timeout_ms": 500,
+    "num_workers_soft_limit": 16,
 }
 CLIP_SIZE = (320, 240)
 

@@ -46,9 +46,11 @@ def _cmd_cluster_run(args: argparse.Namespace) -> int:
     try:
         placements = fleet.wait_running(START_TIMEOUT_S)
         print(json.dumps({"running": {cam: p.node_id for cam, p in placements.items()}}), flush=True)
+        fleet.warm_spare_workers()
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(STATUS_EVERY_S if deadline is None else min(STATUS_EVERY_S, deadline - time.monotonic())):
             _print_status(fleet)
+            fleet.warm_spare_workers()  # spares used by restarted cameras are replaced
             if deadline is not None and time.monotonic() >= deadline:
                 break
     finally:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from sqlalchemy.engine import make_url
 
 from gatewatch.assets.samples import resolve_source
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 
 CAMERA_SLOT = "camera_slot"
 DETECTOR_SLOT = "detector_slot"
-CALL_TIMEOUT_S = 60.0  # one status or stop call; a camera being restarted answers once it runs again
+CALL_TIMEOUT_S = 60.0
+SPARE_WORKERS_PER_NODE = 2  # one status or stop call; a camera being restarted answers once it runs again
 
 
 class ClusterError(UserError):
@@ -108,6 +111,24 @@ class CameraFleet:
                 raise TimeoutError(f"camera(s) without a frame after {timeout_s:.0f} s: {', '.join(waiting)}")
             time.sleep(0.5)
 
+    def warm_spare_workers(self, per_node: int = SPARE_WORKERS_PER_NODE) -> int:
+        """Leave ``per_node`` idle Ray workers with gatewatch imported on every camera node; returns how many.
+
+        A camera restarted after its node died needs a worker process on another node. Booting one
+        (Python, Ray, then this package's imports) is most of the failover time on a busy node; Ray
+        hands a new actor an idle worker of the same job when it has one, so a few warm ones are kept.
+        Ray keeps at most ``num_workers_soft_limit`` workers per node (set it above slots + spares).
+        """
+        nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n["Resources"].get(CAMERA_SLOT)]
+        refs = [
+            _import_pipeline.options(
+                num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
+            ).remote(per_node)
+            for node in nodes
+            for _ in range(per_node)
+        ]
+        return len(ray.get(refs, timeout=CALL_TIMEOUT_S))
+
     def stop(self) -> bool:
         """Stop every camera (open events end with reason ``shutdown``), then the actors themselves."""
         refs = [actor.stop.remote() for actor in self.cameras.values()]
@@ -117,6 +138,15 @@ class CameraFleet:
             for actor in [*self.cameras.values(), self.detector]:
                 ray.kill(actor, no_restart=True)
         return joined
+
+
+@ray.remote
+def _import_pipeline(companions: int) -> int:
+    """Runs in a worker that then stays idle, warm: the camera actor's imports done already."""
+    import gatewatch.cluster.camera_actor  # noqa: F401
+
+    time.sleep(0.2 * companions)  # overlap with the node's other warm-up calls: each gets its own worker
+    return os.getpid()
 
 
 def _start_detector(config: GatewatchConfig, settings: Settings, placement: DetectorPlacement) -> Any:

@@ -61,13 +61,14 @@ def _wait_failover(
 def test_a_killed_node_s_cameras_run_again_elsewhere_and_no_event_is_stored_twice(
     ray_cluster: LocalCluster, clip: Path, postgres_url: str, settings: Settings
 ) -> None:
-    fleet = CameraFleet(crowding_config(clip, CAMERAS, detection_fps=2.0), settings, postgres_url, ON_HEAD)
+    fleet = CameraFleet(crowding_config(clip, CAMERAS, detection_fps=1.0), settings, postgres_url, ON_HEAD)
     try:
         before = fleet.wait_running(timeout_s=120.0)
         by_node: dict[str, set[str]] = defaultdict(set)
         for cam, placement in before.items():
             by_node[placement.node_id].add(cam)
         assert set(by_node) == {node.node_id for node in ray_cluster.workers}  # spread over all 3 workers
+        assert fleet.warm_spare_workers() == 2 * len(ray_cluster.workers)
         time.sleep(12.0)  # past one loop of the 8 s clip: every camera has raised and ended an event
 
         dead_node, lost = max(by_node.items(), key=lambda item: len(item[1]))
