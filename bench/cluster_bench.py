@@ -68,10 +68,11 @@ def detector_load(url: str, clip: Path, cameras: int, fps: float, seconds: float
 
 
 def failover(cluster: LocalCluster, url: str, clip: Path, cameras: int) -> dict[str, Any]:
-    config = crowding_config(clip, [f"cam{i:02d}" for i in range(cameras)], detection_fps=2.0)
+    config = crowding_config(clip, [f"cam{i:02d}" for i in range(cameras)], detection_fps=1.0)
     fleet = CameraFleet(config, get_settings(), url, ON_HEAD)
     try:
         before = fleet.wait_running(timeout_s=180.0)
+        fleet.warm_spare_workers()
         time.sleep(5.0)
         by_node: dict[str, set[str]] = defaultdict(set)
         for cam, placement in before.items():
@@ -89,6 +90,7 @@ def failover(cluster: LocalCluster, url: str, clip: Path, cameras: int) -> dict[
         fleet.stop()
     return {
         "cameras": cameras,
+        "detection_fps": 1.0,
         "lost_cameras": len(lost),
         "running_again_s": round(back_s, 1),
         "actors_started_s": sorted(round((found[c].started_at - killed_at).total_seconds(), 1) for c in lost),

@@ -46,7 +46,7 @@ class LocalCluster:
 
     def shutdown(self) -> None:
         ray.shutdown()
-        self.cluster.shutdown()
+        self.cluster.shutdown()  # type: ignore[no-untyped-call]  # ray.cluster_utils has no annotations
 
 
 def start_cluster(workers: int, camera_slots: int) -> LocalCluster:

@@ -119,7 +119,9 @@ class CameraFleet:
         hands a new actor an idle worker of the same job when it has one, so a few warm ones are kept.
         Ray keeps at most ``num_workers_soft_limit`` workers per node (set it above slots + spares).
         """
-        nodes = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n["Resources"].get(CAMERA_SLOT)]
+        # ray.nodes() asks the GCS directly (the state API would go through the dashboard); Ray leaves it untyped.
+        listed: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+        nodes = [n["NodeID"] for n in listed if n["Alive"] and n["Resources"].get(CAMERA_SLOT)]
         refs = [
             _import_pipeline.options(
                 num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
