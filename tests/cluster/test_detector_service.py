@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ CONFIG = DetectorConfig(model="yolox_nano", threads=1)
 
 
 @pytest.fixture(scope="module")
-def service(ray_cluster: LocalCluster, settings: Settings) -> Any:
-    actor = ray.remote(DetectorService).options(num_cpus=1, resources={"detector_slot": 1}).remote(CONFIG, settings)
+def service(ray_cluster: LocalCluster, settings: Settings) -> Iterator[Any]:
+    on_head = ray.remote(DetectorService).options(num_cpus=1, resources={"detector_slot": 1})
+    actor: Any = on_head.remote(CONFIG, settings)
     yield actor
     ray.kill(actor)
 
