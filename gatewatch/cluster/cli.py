@@ -33,11 +33,12 @@ def _cmd_cluster_run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UserError("gatewatch cluster needs Ray: pip install 'gatewatch[ray]'") from exc
 
-    from gatewatch.cluster.fleet import CameraFleet, DetectorPlacement
+    from gatewatch.cluster.fleet import CameraFleet, DetectorPlacement, require_shared_database
     from gatewatch.config.check import check_config_file
 
     settings = get_settings()
     config = check_config_file(args.config, settings).config  # the same check as serve and config validate
+    require_shared_database(settings.db_url)  # before connecting to the cluster
     ray.init(address=args.address, log_to_driver=False)
     stop = _stop_on_signals()
     fleet = CameraFleet(
