@@ -1,4 +1,4 @@
-"""`gatewatch` command line: analyze, demo, config validate, models list|verify, run, bench, eval, serve, keys."""
+"""`gatewatch` command line: analyze, demo, config validate, models, run, bench, eval, serve, keys, cluster."""
 
 from __future__ import annotations
 
@@ -150,6 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     from gatewatch.serve import add_parsers as add_serve_parsers
 
     add_serve_parsers(sub)  # serve, keys
+
+    from gatewatch.cluster.cli import add_parser as add_cluster_parser
+
+    add_cluster_parser(sub)  # cluster run (imports Ray only when run)
     return parser
 
 

@@ -26,25 +26,31 @@ def end_interrupted_events(
     append: Callable[[EventRecord], object] | None = None,
     *,
     cameras: Collection[str] | None = None,
+    reason: str = END_REASON,
+    ids: Collection[str] | None = None,
 ) -> list[str]:
     """Append an end record to every event left open; returns their ids. Call before the pipeline starts.
 
     ``append`` writes each record (the service's RecordWriter, which holds it if the store fails).
     ``cameras``: only those cameras' events. On a database shared by several processes (PostgreSQL) a
     starting process must end only the events of the cameras it runs: the others' are still live.
+    ``reason``: the end reason recorded (a camera restarted by the cluster after its node died: ``node_lost``).
+    ``ids``: only these events (the cluster ends a camera's events with different reasons).
     """
     append = append or store.append
     query = select(EventRow).where(EventRow.lifecycle != "end")
     if cameras is not None:
         query = query.where(EventRow.camera.in_(list(cameras)))
+    if ids is not None:
+        query = query.where(EventRow.id.in_(list(ids)))
     with store.sessions() as session:
         latest = [row.latest for row in session.scalars(query)]
     for event in latest:
-        append(_end_record(event))
+        append(_end_record(event, reason))
     return [event["id"] for event in latest]
 
 
-def _end_record(event: dict[str, Any]) -> EventRecord:
+def _end_record(event: dict[str, Any], reason: str) -> EventRecord:
     last_seen = dt.datetime.fromisoformat(event["at"])
     return EventRecord(
         id=event["id"],
@@ -62,6 +68,6 @@ def _end_record(event: dict[str, Any]) -> EventRecord:
         confidence=event["confidence"],
         thresholds=event["thresholds"],
         schedule_window=event["schedule_window"],
-        detail={**event["detail"], "end_reason": END_REASON},
+        detail={**event["detail"], "end_reason": reason},
         snapshot=event["snapshot"],
     )

@@ -10,7 +10,7 @@ import onnxruntime as ort
 
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector.adapter import Adapter, Candidates
-from gatewatch.vision.detector.letterbox import PAD_VALUE, Letterbox, Placement
+from gatewatch.vision.detector.letterbox import PAD_VALUE, Letterbox, LetterboxSpec, Placement, to_source
 
 
 @runtime_checkable
@@ -65,6 +65,25 @@ class OnnxDetector:
             return self._run(frames) if frames else []
         return [self._run([frame])[0] for frame in frames]
 
+    @property
+    def letterbox_spec(self) -> LetterboxSpec:
+        """How a frame becomes this model's input (for callers that letterbox elsewhere)."""
+        return self._letterbox.spec
+
+    def detect_inputs(self, inputs: np.ndarray) -> list[Detections]:
+        """Detections of inputs letterboxed already, (N, 3, h, w) float32: boxes stay in model-input pixels.
+
+        For a detector shared by cameras on other machines (gatewatch.cluster): each camera letterboxes
+        its own frames and maps the boxes back with its own ``Placement``.
+        """
+        width, height = self.input_size
+        if inputs.ndim != 4 or inputs.shape[1:] != (3, height, width) or inputs.dtype != np.float32:
+            raise ValueError(f"inputs: expected (N, 3, {height}, {width}) float32, got {inputs.shape} {inputs.dtype}")
+        whole = Placement(1.0, 0, 0, width, height)
+        runs = [inputs] if self.batched else [inputs[i : i + 1] for i in range(len(inputs))]
+        outputs = [out for run in runs for out in self.session.run(None, {self._input_name: run})[0]]
+        return [self._finish(self._adapter.decode(out, self.confidence), whole) for out in outputs]
+
     def _run(self, frames: list[np.ndarray]) -> list[Detections]:
         if self._buffer.shape[0] < len(frames):
             self._buffer = np.empty((len(frames), *self._buffer.shape[1:]), np.float32)
@@ -90,8 +109,4 @@ class OnnxDetector:
             top_k=0,
         )
         keep = np.asarray(kept, dtype=np.intp).reshape(-1)
-        offset = np.array([placement.pad_x, placement.pad_y] * 2, np.float32)
-        xyxy = (found.xyxy[keep] - offset) / np.float32(placement.scale)
-        np.clip(xyxy[:, 0::2], 0, placement.width, out=xyxy[:, 0::2])
-        np.clip(xyxy[:, 1::2], 0, placement.height, out=xyxy[:, 1::2])
-        return Detections(xyxy, found.score[keep], found.class_id[keep])
+        return Detections(to_source(found.xyxy[keep], placement), found.score[keep], found.class_id[keep])

@@ -62,3 +62,12 @@ class Letterbox:
             else:
                 np.multiply(plane, np.float32(self.spec.scale), out=target)
         return Placement(scale, left, top, width, height)
+
+
+def to_source(xyxy: np.ndarray, placement: Placement) -> np.ndarray:
+    """Boxes (N, 4) in model-input pixels mapped back to the source frame of ``placement``, clipped to it."""
+    offset = np.array([placement.pad_x, placement.pad_y] * 2, np.float32)
+    source = (xyxy - offset) / np.float32(placement.scale)
+    np.clip(source[:, 0::2], 0, placement.width, out=source[:, 0::2])
+    np.clip(source[:, 1::2], 0, placement.height, out=source[:, 1::2])
+    return source
