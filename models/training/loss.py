@@ -8,6 +8,7 @@ people above all, is kept while the weapon class is added; no pseudo-label thres
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -90,6 +91,18 @@ def simota(
     return cand_idx[fg], gt_index, ious[gt_index, fg.nonzero().squeeze(1)]
 
 
+def assignments(
+    weapon_boxes: list[torch.Tensor], pred_boxes: torch.Tensor, weapon_score: torch.Tensor, anchors: Anchors
+) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(image index, positive anchors, their box index, IoU) for every image SimOTA gives positives."""
+    for b, boxes in enumerate(weapon_boxes):
+        if boxes.numel() == 0:
+            continue
+        fg, gt_index, iou = simota(boxes, pred_boxes[b].detach(), weapon_score[b], anchors)
+        if fg.numel():
+            yield b, fg, gt_index, iou
+
+
 def weapon_loss(
     student: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     teacher: torch.Tensor,
@@ -108,12 +121,8 @@ def weapon_loss(
     num_fg = 0
     fg_mask = torch.zeros_like(t_obj, dtype=torch.bool)
     weapon_score = (torch.sigmoid(obj) * torch.sigmoid(cls[..., COCO_CLASSES])).detach()
-    for b, boxes in enumerate(weapon_boxes):
-        if boxes.numel() == 0:
-            continue
-        fg, gt_index, iou = simota(boxes, pred_boxes[b].detach(), weapon_score[b], anchors)
-        if fg.numel() == 0:
-            continue
+    for b, fg, gt_index, iou in assignments(weapon_boxes, pred_boxes, weapon_score, anchors):
+        boxes = weapon_boxes[b]
         num_fg += fg.numel()
         fg_mask[b, fg] = True
         obj_target[b, fg] = 1.0
@@ -153,12 +162,8 @@ def branch_loss(
     obj_target = torch.zeros_like(obj)
     weapon_score = (torch.sigmoid(obj) * torch.sigmoid(cls[..., 0])).detach()
     cls_logits, cls_targets, iou_terms = [], [], []
-    for b, boxes in enumerate(weapon_boxes):
-        if boxes.numel() == 0:
-            continue
-        fg, gt_index, iou = simota(boxes, pred_boxes[b].detach(), weapon_score[b], anchors)
-        if fg.numel() == 0:
-            continue
+    for b, fg, gt_index, iou in assignments(weapon_boxes, pred_boxes, weapon_score, anchors):
+        boxes = weapon_boxes[b]
         obj_target[b, fg] = 1.0
         cls_logits.append(cls[b, fg, 0])
         cls_targets.append(iou)
