@@ -64,9 +64,10 @@ def test_only_the_http_layer_imports_fastapi() -> None:
     assert [str(p.relative_to(REPO)) for p in below if any(_within(n, "fastapi") for n in _imports(p))] == []
 
 
-# The store bench drives the same real servers the tests start (PostgreSQL, a webhook receiver): test harnesses
-# that do not belong in the installed package. It is the one script allowed to use them, until they have a home.
-USES_TEST_HARNESSES = {REPO / "bench" / "store_bench.py"}
+# The store and cluster benches drive the same real servers the tests start (PostgreSQL, a webhook receiver,
+# a local Ray cluster): test harnesses that do not belong in the installed package. They are the only
+# scripts allowed to use them, until the harnesses have a home.
+USES_TEST_HARNESSES = {REPO / "bench" / "store_bench.py", REPO / "bench" / "cluster_bench.py"}
 
 
 def test_product_and_bench_code_never_import_the_tests() -> None:

@@ -25,6 +25,7 @@ from gatewatch.vision.analytics_config import DetectorConfig
 from gatewatch.vision.detections import Detections
 from gatewatch.vision.detector.detector import OnnxDetector
 from gatewatch.vision.detector.letterbox import LetterboxSpec
+from gatewatch.vision.errors import GatewatchError
 
 MAX_BATCH = 16  # frames per inference; 8 cameras at 5 det/s offer ~40 a second
 MAX_WAIT_S = 0.01  # a lone request waits at most this long for company before it runs alone
@@ -61,7 +62,7 @@ class BatchStats:
 Pending = tuple[np.ndarray, "asyncio.Future[Detections]"]
 
 
-class DetectorBusy(RuntimeError):
+class DetectorBusy(GatewatchError):
     """The service has MAX_QUEUED requests waiting already."""
 
 

@@ -21,11 +21,19 @@ def table_keys(name: str) -> set[str]:
 
 
 def test_every_console_file_is_package_data() -> None:
+    # Each static folder is a package of its own (pyproject package-data, one entry per folder).
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = pyproject["tool"]["setuptools"]["package-data"]["gatewatch.api.console"]
-    files = [p.relative_to(STATIC_DIR.parent).as_posix() for p in STATIC_DIR.rglob("*") if p.is_file()]
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    files = [p.relative_to(STATIC_DIR.parent) for p in STATIC_DIR.rglob("*") if p.is_file()]
     assert len(files) > 10
-    missing = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
+    missing = [
+        f.as_posix()
+        for f in files
+        if not any(
+            fnmatch.fnmatch(f.name, pattern)
+            for pattern in package_data.get(".".join(("gatewatch.api.console", *f.parent.parts)), [])
+        )
+    ]
     assert missing == [], f"not installed with the package: {missing} (pyproject package-data)"
 
 
