@@ -23,7 +23,7 @@ import onnx2torch
 import torch
 from torch import fx, nn
 
-from models.training.port import COCO_CLASSES, STRIDES, _head_convs
+from models.training.port import COCO_CLASSES, STRIDES, _head_convs, flatten_levels
 
 KNIFE = 43  # COCO class id of `knife`: the closest COCO class starts the weapon class row
 WEAPON_PRIOR = 0.01
@@ -56,7 +56,7 @@ def _head_nodes(reg: fx.Node, obj: fx.Node, cls: fx.Node) -> tuple[fx.Node, list
 
 
 class FrozenYolox(nn.Module):
-    """yolox_nano unchanged: forward -> (per level reg, obj, cls logits) and the three neck outputs."""
+    """yolox_nano unchanged: forward -> (its flattened reg, obj, cls logits, the three neck outputs)."""
 
     def __init__(self, body: fx.GraphModule) -> None:
         super().__init__()
@@ -64,10 +64,10 @@ class FrozenYolox(nn.Module):
         for parameter in self.parameters():
             parameter.requires_grad_(False)
 
-    def forward(self, images: torch.Tensor) -> tuple[list[Levels], list[torch.Tensor]]:
+    def forward(self, images: torch.Tensor) -> tuple[Levels, list[torch.Tensor]]:
+        """(the COCO head's flattened reg, obj, cls logits, the three neck outputs)."""
         outputs = self.body(images)
-        levels = [tuple(outputs[3 * i : 3 * i + 3]) for i in range(len(STRIDES))]
-        return levels, list(outputs[3 * len(STRIDES) :])  # type: ignore[misc]
+        return flatten_levels(outputs), list(outputs[3 * len(STRIDES) :])
 
 
 def build(onnx_path: Path) -> tuple[FrozenYolox, fx.GraphModule]:
@@ -111,17 +111,8 @@ def _weapon_row(coco_cls: nn.Module) -> nn.Conv2d:
     return conv
 
 
-def flatten_levels(levels: list[Levels]) -> Levels:
-    """Per-level (B, C, H, W) maps -> (reg [B, A, 4], obj logits [B, A], cls logits [B, A, C])."""
-    reg = torch.cat([lv[0].flatten(2) for lv in levels], 2).transpose(1, 2)
-    obj = torch.cat([lv[1].flatten(2) for lv in levels], 2)[:, 0]
-    cls = torch.cat([lv[2].flatten(2) for lv in levels], 2).transpose(1, 2)
-    return reg, obj, cls
-
-
 def run_branch(branch: fx.GraphModule, necks: list[torch.Tensor]) -> Levels:
-    outputs = branch(*necks)
-    return flatten_levels([tuple(outputs[3 * i : 3 * i + 3]) for i in range(len(STRIDES))])  # type: ignore[misc]
+    return flatten_levels(branch(*necks))
 
 
 def merge(coco: Levels, weapon: Levels) -> torch.Tensor:
@@ -146,8 +137,8 @@ class MergedExport(nn.Module):
         self.branch = branch
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        levels, necks = self.frozen(images)
-        return merge(flatten_levels(levels), run_branch(self.branch, necks))
+        coco, necks = self.frozen(images)
+        return merge(coco, run_branch(self.branch, necks))
 
 
 def export_merged(frozen: FrozenYolox, branch: fx.GraphModule, path: Path, size: int = 416) -> None:

@@ -9,6 +9,7 @@ export wrapper puts the sigmoid / concat / transpose back, so the ONNX keeps YOL
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import onnx
@@ -44,17 +45,16 @@ class YoloxTrainable(nn.Module):
         self.num_classes = num_classes
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        outputs = self.body(images)
-        regs, objs, clss = [], [], []
-        for level in range(len(STRIDES)):
-            reg, obj, cls = outputs[3 * level : 3 * level + 3]
-            regs.append(reg.flatten(2))
-            objs.append(obj.flatten(2))
-            clss.append(cls.flatten(2))
-        reg = torch.cat(regs, 2).transpose(1, 2)
-        obj = torch.cat(objs, 2)[:, 0]
-        cls = torch.cat(clss, 2).transpose(1, 2)
-        return reg, obj, cls
+        return flatten_levels(self.body(images))
+
+
+def flatten_levels(outputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-level (reg, obj, cls) maps, level after level -> (reg [B, A, 4], obj logits [B, A], cls [B, A, C])."""
+    levels = range(len(STRIDES))
+    reg = torch.cat([outputs[3 * i].flatten(2) for i in levels], 2).transpose(1, 2)
+    obj = torch.cat([outputs[3 * i + 1].flatten(2) for i in levels], 2)[:, 0]
+    cls = torch.cat([outputs[3 * i + 2].flatten(2) for i in levels], 2).transpose(1, 2)
+    return reg, obj, cls
 
 
 class YoloxExport(nn.Module):
